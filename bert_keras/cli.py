@@ -1,0 +1,38 @@
+"""The `bert-keras` command line (also `python -m bert_keras`).
+
+Each subcommand lives next to the code it drives, in a module with
+`register(subparsers)` that adds its parser and sets `func` to a callable taking
+the parsed arguments and returning an exit code.
+
+Example:
+    $ bert-keras convert --input path/to/hf_dir --output model.keras
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+
+SUBCOMMAND_MODULES = (
+    "bert_keras.checkpoints.cli",
+    "bert_keras.text.cli",
+    "bert_keras.demo",
+)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="bert-keras", description=__doc__.splitlines()[0])
+    subparsers = parser.add_subparsers(dest="command", required=True)
+    for module_name in SUBCOMMAND_MODULES:
+        importlib.import_module(module_name).register(subparsers)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,1 @@
+"""Ship-time code: SavedModel export, TF Serving layout, gRPC client (see ../shared/DESIGN.md)."""

@@ -1,0 +1,30 @@
+"""Packaging for bert-keras: `pip install -e ".[test]"`."""
+
+from setuptools import find_packages, setup
+
+setup(
+    name="bert-keras",
+    version="0.1.0",
+    description="BERT for Keras 3 / TensorFlow: pretrain, fine-tune, export for TF Serving.",
+    long_description=open("README.md", encoding="utf-8").read(),
+    long_description_content_type="text/markdown",
+    python_requires=">=3.11,<3.12",
+    packages=find_packages(include=["bert_keras*", "training*", "export*"]),
+    package_data={"bert_keras": ["samples/*"]},
+    install_requires=[
+        "tensorflow==2.21.0",
+        "tensorflow-text==2.21.1",
+        "keras==3.15.1",
+        "numpy>=1.26,<3",
+        "safetensors==0.8.0",
+    ],
+    extras_require={
+        # Parity tests compare against Hugging Face transformers on the CPU build of torch.
+        "test": [
+            "pytest==9.0.3",
+            "torch==2.13.0",
+            "transformers==5.23.0",
+        ],
+    },
+    entry_points={"console_scripts": ["bert-keras=bert_keras.cli:main"]},
+)

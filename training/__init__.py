@@ -1,0 +1,1 @@
+"""Fit-time code: strategies, optimizers, callbacks, task recipes (see ../shared/DESIGN.md)."""

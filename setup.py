@@ -16,6 +16,7 @@ setup(
         "tensorflow-text==2.21.1",
         "keras==3.15.1",
         "numpy>=1.26,<3",
+        "ml-dtypes>=0.5",
         "safetensors==0.8.0",
     ],
     extras_require={

@@ -1,0 +1,242 @@
+"""`BertTokenizer`: text to WordPiece ids in the graph, matching Google's BERT tokenization.
+
+The pipeline follows the reference `BasicTokenizer` + `WordpieceTokenizer` step by step, using only
+core TensorFlow ops and the tf-text ops that stock TF Serving links in:
+
+1. split the text on whitespace, with every CJK ideograph its own piece (`RegexSplitWithOffsets`);
+2. normalize each piece: delete control characters, then lowercase + NFD + strip accents (uncased)
+   or NFC (cased) (`StaticRegexReplace`, `StringLower`, `NormalizeUTF8`);
+3. split the normalized pieces on punctuation (`RegexSplitWithOffsets`);
+4. WordPiece each word (`FastWordpieceTokenizeWithOffsets`); words over `max_chars_per_word`
+   characters become `[UNK]`.
+
+Offsets are mapped back to the original string by normalizing every character on its own.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import keras
+import tensorflow as tf
+import tensorflow_text as tf_text
+
+from bert_keras.text import char_classes
+from bert_keras.text.vocab import SPECIAL_TOKENS, Vocabulary, load_vocabulary, special_token_ids
+
+# The reference WordpieceTokenizer's `max_input_chars_per_word`.
+MAX_CHARS_PER_WORD = 200
+_MAX_UTF8_BYTES_PER_CHAR = 4
+
+
+def _union(*classes: str) -> str:
+    return "[" + "".join(c[1:-1] for c in classes) + "]"
+
+
+@keras.saving.register_keras_serializable(package="bert_keras")
+class BertTokenizer(keras.layers.Layer):
+    """WordPiece tokenizer for BERT as a Keras layer (tf-text, SavedModel/TF Serving safe).
+
+    Args:
+        vocabulary: path of a `vocab.txt` (one token per line, id = line number) or a token list.
+            It must contain `[PAD]`, `[UNK]`, `[CLS]`, `[SEP]` and `[MASK]`.
+        lowercase: True for uncased models (lowercase and strip accents), False for cased ones.
+        max_chars_per_word: longer words (after normalization) become `[UNK]`.
+
+    Called on a `[batch]` string tensor, returns a `tf.RaggedTensor` `[batch, (tokens)]` of int32
+    ids without `[CLS]`/`[SEP]`. `tokenize_with_offsets` also returns byte offsets.
+
+    Example:
+        >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "##s", "!"]
+        >>> tokenizer = BertTokenizer(vocab, lowercase=True)
+        >>> tokenizer(tf.constant(["Hello worlds!"])).to_list()
+        [[5, 6, 7, 8]]
+        >>> tokenizer.cls_id, tokenizer.sep_id, tokenizer.pad_id
+        (2, 3, 0)
+    """
+
+    def __init__(
+        self,
+        vocabulary: Vocabulary,
+        lowercase: bool = True,
+        max_chars_per_word: int = MAX_CHARS_PER_WORD,
+        **kwargs: Any,
+    ) -> None:
+        kwargs.setdefault("trainable", False)
+        super().__init__(**kwargs)
+        if not isinstance(lowercase, bool):
+            raise ValueError(f"lowercase must be True or False, got {lowercase!r}")
+        if not isinstance(max_chars_per_word, int) or max_chars_per_word < 1:
+            raise ValueError(f"max_chars_per_word must be a positive int, got {max_chars_per_word!r}")
+        source = str(vocabulary) if isinstance(vocabulary, str) else "given as a list"
+        self.vocabulary = load_vocabulary(vocabulary)
+        self.special_token_ids = special_token_ids(self.vocabulary, source)
+        self.lowercase = lowercase
+        self.max_chars_per_word = max_chars_per_word
+        self.pad_id, self.unk_id, self.cls_id, self.sep_id, self.mask_id = (
+            self.special_token_ids[token] for token in SPECIAL_TOKENS
+        )
+        self._wordpiece = tf_text.FastWordpieceTokenizer(
+            vocab=self.vocabulary,
+            suffix_indicator="##",
+            max_bytes_per_word=max_chars_per_word * _MAX_UTF8_BYTES_PER_CHAR,
+            token_out_type=tf.int32,
+            unknown_token="[UNK]",
+            no_pretokenization=True,
+        )
+        whitespace = char_classes.whitespace_class()
+        cjk = char_classes.cjk_class()
+        punctuation = char_classes.punctuation_class()
+        self._control_regex = char_classes.control_class()
+        self._mark_regex = char_classes.nonspacing_mark_class()
+        self._piece_delimiters = _union(whitespace, cjk)
+        self._cjk = cjk
+        self._word_delimiters = _union(whitespace, punctuation)
+        self._punctuation = punctuation
+        # Keras must not convert string inputs; there are no weights to build.
+        self._convert_input_args = False
+        self._allow_non_tensor_positional_args = True
+        self.built = True
+
+    @property
+    def vocabulary_size(self) -> int:
+        """Number of tokens in the vocabulary."""
+        return len(self.vocabulary)
+
+    def call(self, inputs: tf.Tensor) -> tf.RaggedTensor:
+        """Tokenizes a `[batch]` (or scalar) string tensor into int32 ids `[batch, (tokens)]`."""
+        return self.tokenize_with_offsets(inputs)[0]
+
+    def tokenize_with_offsets(
+        self, inputs: tf.Tensor
+    ) -> tuple[tf.RaggedTensor, tf.RaggedTensor, tf.RaggedTensor]:
+        """Returns `(ids, starts, ends)`: int32 ids and int64 byte offsets into each input string.
+
+        `inputs[i][starts[i, j]:ends[i, j]]` is the original text of token `j`; normalized, it
+        equals the token (without `##`), except for `[UNK]`.
+
+        Example:
+            >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "cafe", "##s"]
+            >>> ids, starts, ends = BertTokenizer(vocab).tokenize_with_offsets(["Cafés"])
+            >>> ids.to_list(), starts.to_list(), ends.to_list()
+            ([[5, 6]], [[0, 5]], [[5, 6]])
+        """
+        text = tf.convert_to_tensor(inputs, dtype=tf.string)
+        if text.shape.rank == 0:
+            ids, starts, ends = self.tokenize_with_offsets(tf.expand_dims(text, 0))
+            return ids[0], starts[0], ends[0]
+        if text.shape.rank != 1:
+            raise ValueError(f"BertTokenizer expects a [batch] string tensor, got shape {text.shape}")
+
+        # 1. Whitespace-separated pieces, CJK ideographs split off (offsets into the input).
+        pieces, piece_starts, _ = tf_text.regex_split_with_offsets(
+            text, self._piece_delimiters, self._cjk
+        )
+        flat_pieces = pieces.flat_values
+        normalized = self._normalize(flat_pieces)
+        # 2. Words: normalized pieces split on punctuation (offsets into the normalized piece).
+        words, word_starts, _ = tf_text.regex_split_with_offsets(
+            normalized, self._word_delimiters, self._punctuation
+        )
+        # 3. WordPiece (offsets into the word), long words -> [UNK].
+        ids, starts, ends = self._wordpiece_with_offsets(words.flat_values)
+        word_of_token = ids.value_rowids()
+        piece_of_token = tf.gather(words.value_rowids(), word_of_token)
+        word_offset = tf.gather(word_starts.flat_values, word_of_token)
+        norm_starts = starts.flat_values + word_offset
+        norm_ends = ends.flat_values + word_offset
+        # 4. Offsets in the normalized piece -> offsets in the input string.
+        orig_starts, orig_ends = self._map_offsets(
+            flat_pieces, piece_of_token, norm_starts, norm_ends
+        )
+        orig_starts += tf.gather(piece_starts.flat_values, piece_of_token)
+        orig_ends += tf.gather(piece_starts.flat_values, piece_of_token)
+
+        def regroup(values: tf.Tensor) -> tf.RaggedTensor:
+            by_word = ids.with_flat_values(values)
+            by_piece = tf.RaggedTensor.from_row_splits(by_word, words.row_splits, validate=False)
+            by_text = tf.RaggedTensor.from_row_splits(by_piece, pieces.row_splits, validate=False)
+            return by_text.merge_dims(1, 3)
+
+        return regroup(ids.flat_values), regroup(orig_starts), regroup(orig_ends)
+
+    def _normalize(self, strings: tf.Tensor) -> tf.Tensor:
+        """Reference normalization of whitespace-free pieces: control chars out, case/accents."""
+        strings = tf.strings.regex_replace(strings, self._control_regex, "")
+        if not self.lowercase:
+            return tf_text.normalize_utf8(strings, "NFC")
+        strings = tf.strings.lower(strings, encoding="utf-8")
+        strings = tf_text.normalize_utf8(strings, "NFD")
+        return tf.strings.regex_replace(strings, self._mark_regex, "")
+
+    def _wordpiece_with_offsets(
+        self, words: tf.Tensor
+    ) -> tuple[tf.RaggedTensor, tf.RaggedTensor, tf.RaggedTensor]:
+        """WordPiece of a flat word tensor; words over `max_chars_per_word` chars give `[UNK]`."""
+        ids, starts, ends = self._wordpiece.tokenize_with_offsets(words)
+        too_long = tf.strings.length(words, unit="UTF8_CHAR") > self.max_chars_per_word
+        keep = ids.with_flat_values(tf.repeat(~too_long, ids.row_lengths()))
+        num_long = tf.reduce_sum(tf.cast(too_long, tf.int32))
+        long_rows = tf.cast(too_long, tf.int64)
+
+        def replace(values: tf.RaggedTensor, long_value: tf.Tensor) -> tf.RaggedTensor:
+            unk = tf.RaggedTensor.from_row_lengths(long_value, long_rows, validate=False)
+            return tf.concat([tf.ragged.boolean_mask(values, keep), unk], axis=1)
+
+        long_lengths = tf.boolean_mask(tf.strings.length(words), too_long)
+        return (
+            replace(ids, tf.fill([num_long], tf.constant(self.unk_id, tf.int32))),
+            replace(starts, tf.zeros([num_long], tf.int64)),
+            replace(ends, tf.cast(long_lengths, tf.int64)),
+        )
+
+    def _map_offsets(
+        self,
+        pieces: tf.Tensor,
+        piece_of_token: tf.Tensor,
+        norm_starts: tf.Tensor,
+        norm_ends: tf.Tensor,
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        """Maps byte offsets in normalized pieces to byte offsets in the original pieces.
+
+        Every character of a piece is normalized on its own; the running sum of those lengths
+        tells which original character produced each normalized byte. Characters that normalize
+        to nothing (control characters, accents) attach to the token before them.
+        """
+        chars, char_starts = tf.strings.unicode_split_with_offsets(pieces, "UTF-8")
+        char_ends = char_starts.flat_values + tf.cast(
+            tf.strings.length(chars.flat_values), tf.int64
+        )
+        char_lengths = tf.cast(tf.strings.length(self._normalize(chars.flat_values)), tf.int64)
+        piece_lengths = tf.math.unsorted_segment_sum(
+            char_lengths, chars.value_rowids(), num_segments=chars.nrows()
+        )
+        # Global, nondecreasing positions; a gap of one between pieces keeps searches inside one.
+        char_position = tf.cumsum(char_lengths) + chars.value_rowids()
+        piece_base = tf.cumsum(piece_lengths, exclusive=True) + tf.range(
+            tf.size(piece_lengths, tf.int64)
+        )
+        base = tf.gather(piece_base, piece_of_token)
+        length = tf.gather(piece_lengths, piece_of_token)
+        start = base + tf.minimum(norm_starts, tf.maximum(length - 1, 0))
+        end = base + tf.minimum(norm_ends, length)
+        first_char = tf.gather(chars.row_splits, piece_of_token)
+        start_char = tf.searchsorted(char_position, start, side="right", out_type=tf.int64)
+        end_char = tf.searchsorted(char_position, end, side="right", out_type=tf.int64) - 1
+        start_char = tf.maximum(start_char, first_char)
+        end_char = tf.maximum(end_char, start_char)
+        return (
+            tf.gather(char_starts.flat_values, start_char),
+            tf.gather(char_ends, end_char),
+        )
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update(
+            {
+                "vocabulary": list(self.vocabulary),
+                "lowercase": self.lowercase,
+                "max_chars_per_word": self.max_chars_per_word,
+            }
+        )
+        return config

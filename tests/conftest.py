@@ -14,3 +14,30 @@ def _reset_keras_state():
     yield
     keras.mixed_precision.set_global_policy("float32")
     keras.backend.clear_session()
+
+
+TINY = dict(vocab_size=99, hidden_size=32, num_layers=2, num_heads=4, intermediate_size=64,
+            max_position_embeddings=64)
+
+
+@pytest.fixture
+def tiny_config():
+    from bert_keras import BertConfig
+
+    return BertConfig(**TINY)
+
+
+@pytest.fixture
+def make_inputs():
+    """Factory for random encoder inputs: padded rows, two segments."""
+    import numpy as np
+
+    def make(batch=3, seq=9, vocab=TINY["vocab_size"], seed=0):
+        rng = np.random.default_rng(seed)
+        lengths = np.linspace(seq, 2, batch).astype(int)
+        mask = (np.arange(seq)[None, :] < lengths[:, None]).astype("int32")
+        ids = rng.integers(1, vocab, size=(batch, seq)).astype("int32") * mask
+        types = ((np.arange(seq)[None, :] >= lengths[:, None] // 2) * mask).astype("int32")
+        return {"input_word_ids": ids, "input_mask": mask, "input_type_ids": types}
+
+    return make

@@ -16,8 +16,6 @@ import sys
 
 SUBCOMMAND_MODULES = (
     "bert_keras.checkpoints.cli",
-    "bert_keras.text.cli",
-    "bert_keras.demo",
 )
 
 

@@ -93,8 +93,9 @@ def _check_nothing_left(source: TensorSource, used: set[str]) -> None:
         if name.startswith(_ENCODER_PREFIXES[source.naming])
         and not name.endswith(_IGNORED_SUFFIXES))
     if leftovers:
-        raise ValueError(f"{source.path}: variable {leftovers[0]} (and {len(leftovers) - 1} "
-                         "more) is not described by the config; does num_hidden_layers match?")
+        more = f" (and {len(leftovers) - 1} more)" if len(leftovers) > 1 else ""
+        raise ValueError(f"{source.path}: variable {leftovers[0]}{more} is not described by "
+                         "the config; does num_hidden_layers match?")
 
 
 def load_checkpoint(path: str | os.PathLike) -> tuple[BertConfig, keras.Model]:

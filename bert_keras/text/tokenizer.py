@@ -128,6 +128,8 @@ class BertTokenizer(keras.layers.Layer):
         if text.shape.rank != 1:
             raise ValueError(f"BertTokenizer expects a [batch] string tensor, got shape {text.shape}")
 
+        # Some tf-text kernels stop at NUL; U+0001 is deleted just the same and keeps the offsets.
+        text = tf.strings.regex_replace(text, r"\x00", "\x01")
         # 1. Whitespace-separated pieces, CJK ideographs split off (offsets into the input).
         pieces, piece_starts, _ = tf_text.regex_split_with_offsets(
             text, self._piece_delimiters, self._cjk

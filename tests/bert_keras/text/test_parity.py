@@ -1,0 +1,52 @@
+"""Exact parity with the reference tokenizer (HF's slow BERT tokenizer = Google's tokenization.py)."""
+
+from __future__ import annotations
+
+import pytest
+import tensorflow as tf
+
+from bert_keras.text import BertPacker, BertTokenizer
+
+from conftest import SHARED_DATA, VOCAB_FILES, load_parity_script
+
+parity = load_parity_script()
+
+
+@pytest.mark.parametrize("vocab", ["uncased", "cased"])
+def test_ids_match_reference_on_shipped_sample(vocab, parity_sample):
+    lowercase = vocab == "uncased"
+    reference = parity.reference_tokenizer(VOCAB_FILES[vocab], lowercase)
+    ours = BertTokenizer(str(VOCAB_FILES[vocab]), lowercase=lowercase)
+
+    got = ours(tf.constant(parity_sample)).to_list()
+    expected = parity.reference_ids(reference, parity_sample)
+
+    mismatches = [(t, g, e) for t, g, e in zip(parity_sample, got, expected) if g != e]
+    assert len(got) == len(parity_sample) > 250
+    assert not mismatches, f"{len(mismatches)} texts differ, first: {mismatches[0]!r}"
+
+
+@pytest.mark.parametrize("vocab", ["uncased", "cased"])
+def test_packed_pairs_match_reference_truncation(vocab, parity_sample):
+    lowercase = vocab == "uncased"
+    reference = parity.reference_tokenizer(VOCAB_FILES[vocab], lowercase)
+    tokenizer = BertTokenizer(str(VOCAB_FILES[vocab]), lowercase=lowercase)
+    packer = BertPacker.from_tokenizer(tokenizer, seq_length=48)
+    pairs = list(zip(parity_sample[:-1], parity_sample[1:]))
+
+    a, b = (tf.constant(list(side)) for side in zip(*pairs))
+    packed = packer([tokenizer(a), tokenizer(b)])
+    got = [
+        row[mask == 1].tolist()
+        for row, mask in zip(packed["input_word_ids"].numpy(), packed["input_mask"].numpy())
+    ]
+
+    assert got == parity.reference_pair_ids(reference, pairs, seq_length=48)
+
+
+@pytest.mark.skipif(not (SHARED_DATA / "vocab").is_dir(), reason="needs ../shared/data")
+def test_parity_script_on_shared_data_subset(capsys):
+    assert parity.main([str(SHARED_DATA), "--limit", "300"]) == 0
+    out = capsys.readouterr().out
+    assert "total differences: 0" in out
+    assert "squad" in out and "conll2003" in out

@@ -16,6 +16,7 @@ import sys
 
 SUBCOMMAND_MODULES = (
     "bert_keras.checkpoints.cli",
+    "bert_keras.demo",
 )
 
 

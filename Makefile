@@ -15,7 +15,7 @@ $(VENV)/.installed: setup.py
 install: $(VENV)/.installed
 
 test: $(VENV)/.installed
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/bert-keras demo

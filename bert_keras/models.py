@@ -143,7 +143,10 @@ def bert_span_labeler(encoder_or_config: BertConfig | keras.Model,
     sequence = encoder(inputs)["sequence_output"]
     start, end = SpanLabelingHead(initializer_range, name="span_logits")(
         sequence, inputs["input_mask"])
-    return keras.Model(inputs, {"start_logits": start, "end_logits": end}, name=name)
+    # Identity layers give each output its own name (Keras names outputs after layers).
+    outputs = {"start_logits": keras.layers.Identity(name="start_logits")(start),
+               "end_logits": keras.layers.Identity(name="end_logits")(end)}
+    return keras.Model(inputs, outputs, name=name)
 
 
 def bert_pretrainer(encoder_or_config: BertConfig | keras.Model,
@@ -162,8 +165,8 @@ def bert_pretrainer(encoder_or_config: BertConfig | keras.Model,
 
     Example:
         >>> model = bert_pretrainer(BertConfig.preset("tiny", vocab_size=100))
-        >>> model.output_shape["mlm_logits"]
-        (None, None, 100)
+        >>> model.output_names
+        ['mlm_logits', 'nsp_logits']
     """
     encoder = _as_encoder(encoder_or_config)
     embeddings = encoder.get_layer(EMBEDDINGS_LAYER)
@@ -175,7 +178,7 @@ def bert_pretrainer(encoder_or_config: BertConfig | keras.Model,
         layer_norm_epsilon=embeddings.layer_norm_epsilon,
         initializer_range=embeddings.initializer_range, name="mlm_transform",
     )(encoder.output["sequence_output"], masked_lm_positions)
-    mlm_logits = OutputBias(name="mlm_output_bias")(embeddings(hidden, reverse=True))
+    mlm_logits = OutputBias(name="mlm_logits")(embeddings(hidden, reverse=True))
     nsp_logits = NextSentenceHead(embeddings.initializer_range, name="nsp_logits")(
         encoder.output["pooled_output"])
     return keras.Model({**inputs, "masked_lm_positions": masked_lm_positions},

@@ -66,7 +66,7 @@ def pretraining_head_specs() -> list[WeightSpec]:
                 "cls.predictions.transform.dense"),
         *_layer_norm("mlm_transform/layer_norm", "cls/predictions/transform/LayerNorm",
                      "cls.predictions.transform.LayerNorm"),
-        WeightSpec("mlm_output_bias/bias", "cls/predictions/output_bias", "cls.predictions.bias"),
+        WeightSpec("mlm_logits/bias", "cls/predictions/output_bias", "cls.predictions.bias"),
         WeightSpec("nsp_logits/dense/kernel", "cls/seq_relationship/output_weights",
                    "cls.seq_relationship.weight", google_transpose=True, hf_transpose=True),
         WeightSpec("nsp_logits/dense/bias", "cls/seq_relationship/output_bias",

@@ -63,6 +63,23 @@ def is_nonspacing_mark(char: str) -> bool:
     return unicodedata.category(char) == "Mn"
 
 
+@functools.lru_cache(maxsize=1)
+def _composition_seconds() -> frozenset[int]:
+    """Characters that NFC may merge into the character before them (second of a canonical pair)."""
+    seconds = set()
+    for cp in range(_MAX_CODE_POINT + 1):
+        decomposition = unicodedata.decomposition(chr(cp)) if cp not in _SURROGATES else ""
+        parts = decomposition.split()
+        if len(parts) == 2 and not parts[0].startswith("<"):
+            seconds.add(int(parts[1], 16))
+    return frozenset(seconds)
+
+
+def is_attaching(char: str) -> bool:
+    """Characters normalization may combine with the one before: combining marks, NFC seconds."""
+    return unicodedata.combining(char) > 0 or ord(char) in _composition_seconds()
+
+
 def _code_points(predicate: Callable[[str], bool]) -> Iterable[int]:
     for cp in range(_MAX_CODE_POINT + 1):
         if cp not in _SURROGATES and predicate(chr(cp)):
@@ -93,6 +110,7 @@ def _class_for(name: str) -> str:
         "whitespace": is_whitespace,
         "punctuation": is_punctuation,
         "nonspacing_mark": is_nonspacing_mark,
+        "attaching": is_attaching,
     }
     return _re2_class(_ranges(_code_points(predicates[name])))
 
@@ -115,6 +133,16 @@ def punctuation_class() -> str:
 def nonspacing_mark_class() -> str:
     """RE2 class of combining marks removed by accent stripping."""
     return _class_for("nonspacing_mark")
+
+
+def cluster_regex() -> str:
+    """RE2 pattern matching a character with the attaching characters after it (or a run of them).
+
+    Normalizing such clusters one by one gives the same text as normalizing the whole string
+    (composition and reordering never cross them), which lets offsets map back exactly.
+    """
+    attaching = _class_for("attaching")
+    return f"[^{attaching[1:-1]}]{attaching}*|{attaching}+"
 
 
 def cjk_class() -> str:

@@ -93,6 +93,7 @@ class BertTokenizer(keras.layers.Layer):
         self._cjk = cjk
         self._word_delimiters = _union(whitespace, punctuation)
         self._punctuation = punctuation
+        self._cluster_regex = char_classes.cluster_regex()
         # Keras must not convert string inputs; there are no weights to build.
         self._convert_input_args = False
         self._allow_non_tensor_positional_args = True
@@ -201,36 +202,48 @@ class BertTokenizer(keras.layers.Layer):
     ) -> tuple[tf.Tensor, tf.Tensor]:
         """Maps byte offsets in normalized pieces to byte offsets in the original pieces.
 
-        Every character of a piece is normalized on its own; the running sum of those lengths
-        tells which original character produced each normalized byte. Characters that normalize
-        to nothing (control characters, accents) attach to the token before them.
+        Every character is normalized on its own; the running sum of those lengths tells which
+        original character produced each normalized byte. Where normalization merges characters
+        (NFC composition, e.g. `e` + U+0301), the whole cluster (a character with the combining
+        characters after it) counts as one unit. Characters that normalize to nothing (control
+        characters, stripped accents) join the token before them. A token that is only part of
+        one character's normalization (e.g. a Hangul jamo) gets that whole character's span.
         """
-        chars, char_starts = tf.strings.unicode_split_with_offsets(pieces, "UTF-8")
-        char_ends = char_starts.flat_values + tf.cast(
-            tf.strings.length(chars.flat_values), tf.int64
+        clusters, cluster_starts, _ = tf_text.regex_split_with_offsets(
+            pieces, self._cluster_regex, self._cluster_regex
         )
-        char_lengths = tf.cast(tf.strings.length(self._normalize(chars.flat_values)), tf.int64)
-        piece_lengths = tf.math.unsorted_segment_sum(
-            char_lengths, chars.value_rowids(), num_segments=chars.nrows()
+        flat_clusters = clusters.flat_values
+        chars, starts_in_cluster = tf.strings.unicode_split_with_offsets(flat_clusters, "UTF-8")
+        char_cluster = chars.value_rowids()
+        char_norm = tf.cast(tf.strings.length(self._normalize(chars.flat_values)), tf.int64)
+        cluster_norm = tf.cast(tf.strings.length(self._normalize(flat_clusters)), tf.int64)
+        per_char_sum = tf.math.unsorted_segment_sum(char_norm, char_cluster, chars.nrows())
+        separable = tf.gather(tf.equal(per_char_sum, cluster_norm), char_cluster)
+        cluster_length_on_first = tf.where(
+            tf.equal(starts_in_cluster.flat_values, 0),
+            tf.gather(cluster_norm, char_cluster),
+            tf.zeros_like(char_norm),
         )
+        char_lengths = tf.where(separable, char_norm, cluster_length_on_first)
+        char_piece = tf.gather(clusters.value_rowids(), char_cluster)
+        char_starts = tf.gather(cluster_starts.flat_values, char_cluster) + starts_in_cluster.flat_values
+        char_ends = char_starts + tf.cast(tf.strings.length(chars.flat_values), tf.int64)
+        num_pieces = tf.size(pieces, tf.int64)
+        piece_lengths = tf.math.unsorted_segment_sum(char_lengths, char_piece, num_pieces)
+        piece_chars = tf.math.unsorted_segment_sum(tf.ones_like(char_piece), char_piece, num_pieces)
         # Global, nondecreasing positions; a gap of one between pieces keeps searches inside one.
-        char_position = tf.cumsum(char_lengths) + chars.value_rowids()
-        piece_base = tf.cumsum(piece_lengths, exclusive=True) + tf.range(
-            tf.size(piece_lengths, tf.int64)
-        )
+        char_position = tf.cumsum(char_lengths) + char_piece
+        piece_base = tf.cumsum(piece_lengths, exclusive=True) + tf.range(num_pieces)
         base = tf.gather(piece_base, piece_of_token)
         length = tf.gather(piece_lengths, piece_of_token)
         start = base + tf.minimum(norm_starts, tf.maximum(length - 1, 0))
         end = base + tf.minimum(norm_ends, length)
-        first_char = tf.gather(chars.row_splits, piece_of_token)
+        first_char = tf.gather(tf.cumsum(piece_chars, exclusive=True), piece_of_token)
         start_char = tf.searchsorted(char_position, start, side="right", out_type=tf.int64)
         end_char = tf.searchsorted(char_position, end, side="right", out_type=tf.int64) - 1
         start_char = tf.maximum(start_char, first_char)
         end_char = tf.maximum(end_char, start_char)
-        return (
-            tf.gather(char_starts.flat_values, start_char),
-            tf.gather(char_ends, end_char),
-        )
+        return tf.gather(char_starts, start_char), tf.gather(char_ends, end_char)
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()

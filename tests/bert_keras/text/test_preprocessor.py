@@ -1,0 +1,54 @@
+"""BertPreprocessor: single texts and pairs, tf.data, and a `.keras` round trip without vocab.txt."""
+
+from __future__ import annotations
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from bert_keras.text import BertPreprocessor, BertTokenizer
+
+
+def test_single_and_pair_inputs(tiny_vocab):
+    preprocessor = BertPreprocessor(BertTokenizer(tiny_vocab), seq_length=7)
+    single = preprocessor(tf.constant(["hello worlds"]))
+    assert single["input_word_ids"].numpy().tolist() == [[2, 5, 6, 7, 3, 0, 0]]
+    pair = preprocessor((tf.constant(["hello"]), tf.constant(["the world"])))
+    assert pair["input_word_ids"].numpy().tolist() == [[2, 5, 3, 26, 6, 3, 0]]
+    assert pair["input_type_ids"].numpy().tolist() == [[0, 0, 0, 1, 1, 1, 0]]
+
+
+def test_in_dataset_map(tiny_vocab):
+    preprocessor = BertPreprocessor(BertTokenizer(tiny_vocab), seq_length=5, pad_to="longest")
+    dataset = tf.data.Dataset.from_tensor_slices(["hello", "hello world!"]).batch(2).map(preprocessor)
+    batch = next(iter(dataset))
+    assert batch["input_word_ids"].numpy().tolist() == [[2, 5, 3, 0, 0], [2, 5, 6, 8, 3]]
+
+
+def test_rejects_non_tokenizer():
+    with pytest.raises(ValueError, match="tokenizer must be a BertTokenizer, got str"):
+        BertPreprocessor("vocab.txt")
+
+
+def test_keras_file_round_trip_keeps_vocabulary(tmp_path, tiny_vocab):
+    vocab_path = tmp_path / "vocab.txt"
+    vocab_path.write_text("\n".join(tiny_vocab) + "\n", encoding="utf-8")
+    preprocessor = BertPreprocessor(
+        BertTokenizer(str(vocab_path), lowercase=False), seq_length=12, truncation="waterfall"
+    )
+    text = keras.Input(shape=(), dtype="string", name="text")
+    model = keras.Model(text, preprocessor(text))
+    batch = tf.constant(["Hello world!", "café, the unaffable $ ^ `", ""])
+    before = model(batch)
+
+    model.save(tmp_path / "preprocess.keras")
+    vocab_path.unlink()
+    restored = keras.saving.load_model(tmp_path / "preprocess.keras")
+    after = restored(batch)
+
+    for key in ("input_word_ids", "input_mask", "input_type_ids"):
+        np.testing.assert_array_equal(after[key].numpy(), before[key].numpy())
+    layer = restored.layers[-1]
+    assert isinstance(layer, BertPreprocessor)
+    assert layer.tokenizer.lowercase is False and layer.packer.truncation == "waterfall"

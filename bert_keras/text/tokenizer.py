@@ -1,16 +1,9 @@
 """`BertTokenizer`: text to WordPiece ids in the graph, matching Google's BERT tokenization.
 
-The pipeline follows the reference `BasicTokenizer` + `WordpieceTokenizer` step by step, using only
-core TensorFlow ops and the tf-text ops that stock TF Serving links in:
-
-1. split the text on whitespace, with every CJK ideograph its own piece (`RegexSplitWithOffsets`);
-2. normalize each piece: delete control characters, then lowercase + NFD + strip accents (uncased)
-   or NFC (cased) (`StaticRegexReplace`, `StringLower`, `NormalizeUTF8`);
-3. split the normalized pieces on punctuation (`RegexSplitWithOffsets`);
-4. WordPiece each word (`FastWordpieceTokenizeWithOffsets`); words over `max_chars_per_word`
-   characters become `[UNK]`.
-
-Offsets are mapped back to the original string by normalizing every character on its own.
+Basic tokenization (`bert_keras.text.basic`) splits and normalizes words with core TensorFlow ops
+and the tf-text ops that stock TF Serving links in; `FastWordpieceTokenizeWithOffsets` then splits
+each word into pieces, and words over `max_chars_per_word` characters become `[UNK]`. Offsets are
+mapped back to the original string by normalizing every character on its own.
 """
 
 from __future__ import annotations
@@ -21,16 +14,12 @@ import keras
 import tensorflow as tf
 import tensorflow_text as tf_text
 
-from bert_keras.text import char_classes
+from bert_keras.text.basic import BasicTokenizer
 from bert_keras.text.vocab import SPECIAL_TOKENS, Vocabulary, load_vocabulary, special_token_ids
 
 # The reference WordpieceTokenizer's `max_input_chars_per_word`.
 MAX_CHARS_PER_WORD = 200
 _MAX_UTF8_BYTES_PER_CHAR = 4
-
-
-def _union(*classes: str) -> str:
-    return "[" + "".join(c[1:-1] for c in classes) + "]"
 
 
 @keras.saving.register_keras_serializable(package="bert_keras")
@@ -84,16 +73,7 @@ class BertTokenizer(keras.layers.Layer):
             unknown_token="[UNK]",
             no_pretokenization=True,
         )
-        whitespace = char_classes.whitespace_class()
-        cjk = char_classes.cjk_class()
-        punctuation = char_classes.punctuation_class()
-        self._control_regex = char_classes.control_class()
-        self._mark_regex = char_classes.nonspacing_mark_class()
-        self._piece_delimiters = _union(whitespace, cjk)
-        self._cjk = cjk
-        self._word_delimiters = _union(whitespace, punctuation)
-        self._punctuation = punctuation
-        self._cluster_regex = char_classes.cluster_regex()
+        self._basic = BasicTokenizer(lowercase)
         # Keras must not convert string inputs; there are no weights to build.
         self._convert_input_args = False
         self._allow_non_tensor_positional_args = True
@@ -114,7 +94,8 @@ class BertTokenizer(keras.layers.Layer):
         """Returns `(ids, starts, ends)`: int32 ids and int64 byte offsets into each input string.
 
         `inputs[i][starts[i, j]:ends[i, j]]` is the original text of token `j`; normalized, it
-        equals the token (without `##`), except for `[UNK]`.
+        equals the token (without `##`), except for `[UNK]` and for tokens that are only part of
+        one character (e.g. the jamo of a Hangul syllable), which span that character.
 
         Example:
             >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "cafe", "##s"]
@@ -129,26 +110,18 @@ class BertTokenizer(keras.layers.Layer):
         if text.shape.rank != 1:
             raise ValueError(f"BertTokenizer expects a [batch] string tensor, got shape {text.shape}")
 
-        # Some tf-text kernels stop at NUL; U+0001 is deleted just the same and keeps the offsets.
-        text = tf.strings.regex_replace(text, r"\x00", "\x01")
-        # 1. Whitespace-separated pieces, CJK ideographs split off (offsets into the input).
-        pieces, piece_starts, _ = tf_text.regex_split_with_offsets(
-            text, self._piece_delimiters, self._cjk
-        )
+        # Basic tokenization: pieces (offsets into the input) -> words (offsets into the piece).
+        pieces, piece_starts = self._basic.pieces(text)
         flat_pieces = pieces.flat_values
-        normalized = self._normalize(flat_pieces)
-        # 2. Words: normalized pieces split on punctuation (offsets into the normalized piece).
-        words, word_starts, _ = tf_text.regex_split_with_offsets(
-            normalized, self._word_delimiters, self._punctuation
-        )
-        # 3. WordPiece (offsets into the word), long words -> [UNK].
+        words, word_starts = self._basic.split_punctuation(self._basic.normalize(flat_pieces))
+        # WordPiece (offsets into the word), long words -> [UNK].
         ids, starts, ends = self._wordpiece_with_offsets(words.flat_values)
         word_of_token = ids.value_rowids()
         piece_of_token = tf.gather(words.value_rowids(), word_of_token)
         word_offset = tf.gather(word_starts.flat_values, word_of_token)
         norm_starts = starts.flat_values + word_offset
         norm_ends = ends.flat_values + word_offset
-        # 4. Offsets in the normalized piece -> offsets in the input string.
+        # Offsets in the normalized piece -> offsets in the input string.
         orig_starts, orig_ends = self._map_offsets(
             flat_pieces, piece_of_token, norm_starts, norm_ends
         )
@@ -162,15 +135,6 @@ class BertTokenizer(keras.layers.Layer):
             return by_text.merge_dims(1, 3)
 
         return regroup(ids.flat_values), regroup(orig_starts), regroup(orig_ends)
-
-    def _normalize(self, strings: tf.Tensor) -> tf.Tensor:
-        """Reference normalization of whitespace-free pieces: control chars out, case/accents."""
-        strings = tf.strings.regex_replace(strings, self._control_regex, "")
-        if not self.lowercase:
-            return tf_text.normalize_utf8(strings, "NFC")
-        strings = tf.strings.lower(strings, encoding="utf-8")
-        strings = tf_text.normalize_utf8(strings, "NFD")
-        return tf.strings.regex_replace(strings, self._mark_regex, "")
 
     def _wordpiece_with_offsets(
         self, words: tf.Tensor
@@ -210,13 +174,13 @@ class BertTokenizer(keras.layers.Layer):
         one character's normalization (e.g. a Hangul jamo) gets that whole character's span.
         """
         clusters, cluster_starts, _ = tf_text.regex_split_with_offsets(
-            pieces, self._cluster_regex, self._cluster_regex
+            pieces, self._basic.cluster_regex, self._basic.cluster_regex
         )
         flat_clusters = clusters.flat_values
         chars, starts_in_cluster = tf.strings.unicode_split_with_offsets(flat_clusters, "UTF-8")
         char_cluster = chars.value_rowids()
-        char_norm = tf.cast(tf.strings.length(self._normalize(chars.flat_values)), tf.int64)
-        cluster_norm = tf.cast(tf.strings.length(self._normalize(flat_clusters)), tf.int64)
+        char_norm = tf.cast(tf.strings.length(self._basic.normalize(chars.flat_values)), tf.int64)
+        cluster_norm = tf.cast(tf.strings.length(self._basic.normalize(flat_clusters)), tf.int64)
         per_char_sum = tf.math.unsorted_segment_sum(char_norm, char_cluster, chars.nrows())
         separable = tf.gather(tf.equal(per_char_sum, cluster_norm), char_cluster)
         cluster_length_on_first = tf.where(

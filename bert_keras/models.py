@@ -18,8 +18,7 @@ import keras
 
 from bert_keras.config import BertConfig
 from bert_keras.layers import (BertEmbeddings, BertPooler, ClassificationHead, MaskedLMHead,
-                               NextSentenceHead, OutputBias, SpanLabelingHead,
-                               TransformerEncoderBlock)
+                               OutputBias, SpanLabelingHead, TransformerEncoderBlock)
 
 ENCODER_INPUTS = ("input_word_ids", "input_mask", "input_type_ids")
 EMBEDDINGS_LAYER = "embeddings"
@@ -85,6 +84,18 @@ def _head_settings(encoder: keras.Model) -> tuple[float, float]:
     return embeddings.dropout_rate, embeddings.initializer_range
 
 
+def _dense_head_model(encoder_or_config: BertConfig | keras.Model, encoder_output: str,
+                      units: int, dropout_rate: float | None, name: str) -> keras.Model:
+    """A `ClassificationHead` named `logits` on one output of the encoder."""
+    encoder = _as_encoder(encoder_or_config)
+    default_dropout, initializer_range = _head_settings(encoder)
+    inputs = _encoder_inputs()
+    logits = ClassificationHead(
+        units, default_dropout if dropout_rate is None else dropout_rate, initializer_range,
+        name="logits")(encoder(inputs)[encoder_output])
+    return keras.Model(inputs, logits, name=name)
+
+
 def bert_classifier(encoder_or_config: BertConfig | keras.Model, num_classes: int,
                     dropout_rate: float | None = None,
                     name: str = "bert_classifier") -> keras.Model:
@@ -97,14 +108,7 @@ def bert_classifier(encoder_or_config: BertConfig | keras.Model, num_classes: in
         >>> model.output_shape
         (None, 1)
     """
-    encoder = _as_encoder(encoder_or_config)
-    default_dropout, initializer_range = _head_settings(encoder)
-    inputs = _encoder_inputs()
-    pooled = encoder(inputs)["pooled_output"]
-    logits = ClassificationHead(
-        num_classes, default_dropout if dropout_rate is None else dropout_rate,
-        initializer_range, name="logits")(pooled)
-    return keras.Model(inputs, logits, name=name)
+    return _dense_head_model(encoder_or_config, "pooled_output", num_classes, dropout_rate, name)
 
 
 def bert_tagger(encoder_or_config: BertConfig | keras.Model, num_labels: int,
@@ -116,14 +120,7 @@ def bert_tagger(encoder_or_config: BertConfig | keras.Model, num_labels: int,
         >>> model.output_shape
         (None, None, 9)
     """
-    encoder = _as_encoder(encoder_or_config)
-    default_dropout, initializer_range = _head_settings(encoder)
-    inputs = _encoder_inputs()
-    sequence = encoder(inputs)["sequence_output"]
-    logits = ClassificationHead(
-        num_labels, default_dropout if dropout_rate is None else dropout_rate,
-        initializer_range, name="logits")(sequence)
-    return keras.Model(inputs, logits, name=name)
+    return _dense_head_model(encoder_or_config, "sequence_output", num_labels, dropout_rate, name)
 
 
 def bert_span_labeler(encoder_or_config: BertConfig | keras.Model,
@@ -144,8 +141,8 @@ def bert_span_labeler(encoder_or_config: BertConfig | keras.Model,
     start, end = SpanLabelingHead(initializer_range, name="span_logits")(
         sequence, inputs["input_mask"])
     # Identity layers give each output its own name (Keras names outputs after layers).
-    outputs = {"start_logits": keras.layers.Identity(name="start_logits")(start),
-               "end_logits": keras.layers.Identity(name="end_logits")(end)}
+    outputs = {"start_logits": keras.layers.Identity(name="start_logits", dtype="float32")(start),
+               "end_logits": keras.layers.Identity(name="end_logits", dtype="float32")(end)}
     return keras.Model(inputs, outputs, name=name)
 
 
@@ -179,8 +176,9 @@ def bert_pretrainer(encoder_or_config: BertConfig | keras.Model,
         initializer_range=embeddings.initializer_range, name="mlm_transform",
     )(encoder.output["sequence_output"], masked_lm_positions)
     mlm_logits = OutputBias(name="mlm_logits")(embeddings(hidden, reverse=True))
-    nsp_logits = NextSentenceHead(embeddings.initializer_range, name="nsp_logits")(
-        encoder.output["pooled_output"])
+    nsp_logits = ClassificationHead(2, dropout_rate=0.0,
+                                    initializer_range=embeddings.initializer_range,
+                                    name="nsp_logits")(encoder.output["pooled_output"])
     return keras.Model({**inputs, "masked_lm_positions": masked_lm_positions},
                        {"mlm_logits": mlm_logits, "nsp_logits": nsp_logits}, name=name)
 

@@ -1,4 +1,4 @@
-"""Task heads: classification/regression, token classification, spans, masked LM, NSP.
+"""Task heads: classification/regression, token classification, NSP, spans, masked LM.
 
 Every head returns float32 logits, also under mixed precision.
 """
@@ -23,7 +23,8 @@ class ClassificationHead(keras.layers.Layer):
     """Dropout then a dense projection to `num_classes` float32 logits.
 
     Works on pooled `[batch, hidden]` inputs (sentence classification; `num_classes=1` is
-    regression) and on `[batch, seq, hidden]` inputs (token classification / NER).
+    regression; next-sentence prediction is `ClassificationHead(2, dropout_rate=0.0)`) and on
+    `[batch, seq, hidden]` inputs (token classification / NER).
 
     Example:
         >>> tuple(ClassificationHead(3)(ops.ones((2, 32))).shape)
@@ -145,30 +146,3 @@ class OutputBias(keras.layers.Layer):
 
     def call(self, inputs):
         return ops.cast(inputs, "float32") + ops.cast(self.bias, "float32")
-
-
-@keras.saving.register_keras_serializable(package="bert_keras")
-class NextSentenceHead(keras.layers.Layer):
-    """Two float32 logits from the pooled output: is segment B the real next sentence?
-
-    Example:
-        >>> tuple(NextSentenceHead()(ops.ones((2, 32))).shape)
-        (2, 2)
-    """
-
-    def __init__(self, initializer_range: float = 0.02, **kwargs):
-        super().__init__(**kwargs)
-        self.initializer_range = initializer_range
-        self.dense = keras.layers.Dense(
-            2, name="dense", dtype="float32",
-            kernel_initializer=_kernel_initializer(initializer_range))
-
-    def build(self, input_shape):
-        self.dense.build(input_shape)
-        self.built = True
-
-    def call(self, pooled_output):
-        return self.dense(pooled_output)
-
-    def get_config(self):
-        return {**super().get_config(), "initializer_range": self.initializer_range}

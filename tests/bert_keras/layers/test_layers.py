@@ -5,8 +5,7 @@ import tensorflow as tf
 from keras import ops
 
 from bert_keras.layers import (BertEmbeddings, BertPooler, ClassificationHead, MaskedLMHead,
-                               NextSentenceHead, OutputBias, SpanLabelingHead,
-                               TransformerEncoderBlock)
+                               OutputBias, SpanLabelingHead, TransformerEncoderBlock)
 
 
 def block(**kwargs):
@@ -22,7 +21,6 @@ def block(**kwargs):
     SpanLabelingHead(),
     MaskedLMHead(activation="relu", layer_norm_epsilon=1e-6),
     OutputBias(),
-    NextSentenceHead(),
 ], ids=lambda layer: type(layer).__name__)
 def test_get_config_round_trip(layer):
     config = layer.get_config()
@@ -89,7 +87,6 @@ def test_span_head_masks_padding_and_heads_return_float32():
     assert start.dtype == end.dtype == "float32"
     assert float(start[0, 3]) < -1e8 and float(end[0, 3]) < -1e8
     assert ClassificationHead(2)(ops.ones((1, 32))).dtype == "float32"
-    assert NextSentenceHead()(ops.ones((1, 32))).dtype == "float32"
 
 
 def test_masked_lm_head_gathers_positions():

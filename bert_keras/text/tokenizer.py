@@ -8,6 +8,7 @@ mapped back to the original string by normalizing every character on its own.
 
 from __future__ import annotations
 
+import os
 from typing import Any
 
 import keras
@@ -55,9 +56,14 @@ class BertTokenizer(keras.layers.Layer):
         super().__init__(**kwargs)
         if not isinstance(lowercase, bool):
             raise ValueError(f"lowercase must be True or False, got {lowercase!r}")
-        if not isinstance(max_chars_per_word, int) or max_chars_per_word < 1:
+        if (
+            isinstance(max_chars_per_word, bool)
+            or not isinstance(max_chars_per_word, int)
+            or max_chars_per_word < 1
+        ):
             raise ValueError(f"max_chars_per_word must be a positive int, got {max_chars_per_word!r}")
-        source = str(vocabulary) if isinstance(vocabulary, str) else "given as a list"
+        is_path = isinstance(vocabulary, (str, os.PathLike))
+        source = os.fspath(vocabulary) if is_path else "given as a list"
         self.vocabulary = load_vocabulary(vocabulary)
         self.special_token_ids = special_token_ids(self.vocabulary, source)
         self.lowercase = lowercase
@@ -86,7 +92,7 @@ class BertTokenizer(keras.layers.Layer):
 
     def call(self, inputs: tf.Tensor) -> tf.RaggedTensor:
         """Tokenizes a `[batch]` (or scalar) string tensor into int32 ids `[batch, (tokens)]`."""
-        return self.tokenize_with_offsets(inputs)[0]
+        return self._tokenize(inputs, with_offsets=False)[0]
 
     def tokenize_with_offsets(
         self, inputs: tf.Tensor
@@ -103,10 +109,13 @@ class BertTokenizer(keras.layers.Layer):
             >>> ids.to_list(), starts.to_list(), ends.to_list()
             ([[5, 6]], [[0, 5]], [[5, 6]])
         """
+        return self._tokenize(inputs, with_offsets=True)
+
+    def _tokenize(self, inputs: tf.Tensor, with_offsets: bool) -> tuple[tf.RaggedTensor, ...]:
+        """`(ids,)` or `(ids, starts, ends)` for a `[batch]` or scalar string tensor."""
         text = tf.convert_to_tensor(inputs, dtype=tf.string)
         if text.shape.rank == 0:
-            ids, starts, ends = self.tokenize_with_offsets(tf.expand_dims(text, 0))
-            return ids[0], starts[0], ends[0]
+            return tuple(r[0] for r in self._tokenize(tf.expand_dims(text, 0), with_offsets))
         if text.shape.rank != 1:
             raise ValueError(f"BertTokenizer expects a [batch] string tensor, got shape {text.shape}")
 
@@ -116,6 +125,15 @@ class BertTokenizer(keras.layers.Layer):
         words, word_starts = self._basic.split_punctuation(self._basic.normalize(flat_pieces))
         # WordPiece (offsets into the word), long words -> [UNK].
         ids, starts, ends = self._wordpiece_with_offsets(words.flat_values)
+
+        def regroup(values: tf.Tensor) -> tf.RaggedTensor:
+            by_word = ids.with_flat_values(values)
+            by_piece = tf.RaggedTensor.from_row_splits(by_word, words.row_splits, validate=False)
+            by_text = tf.RaggedTensor.from_row_splits(by_piece, pieces.row_splits, validate=False)
+            return by_text.merge_dims(1, 3)
+
+        if not with_offsets:
+            return (regroup(ids.flat_values),)
         word_of_token = ids.value_rowids()
         piece_of_token = tf.gather(words.value_rowids(), word_of_token)
         word_offset = tf.gather(word_starts.flat_values, word_of_token)
@@ -127,13 +145,6 @@ class BertTokenizer(keras.layers.Layer):
         )
         orig_starts += tf.gather(piece_starts.flat_values, piece_of_token)
         orig_ends += tf.gather(piece_starts.flat_values, piece_of_token)
-
-        def regroup(values: tf.Tensor) -> tf.RaggedTensor:
-            by_word = ids.with_flat_values(values)
-            by_piece = tf.RaggedTensor.from_row_splits(by_word, words.row_splits, validate=False)
-            by_text = tf.RaggedTensor.from_row_splits(by_piece, pieces.row_splits, validate=False)
-            return by_text.merge_dims(1, 3)
-
         return regroup(ids.flat_values), regroup(orig_starts), regroup(orig_ends)
 
     def _wordpiece_with_offsets(

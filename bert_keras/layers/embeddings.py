@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import keras
+import tensorflow as tf
 from keras import ops
 
 
@@ -54,7 +55,7 @@ class BertEmbeddings(keras.layers.Layer):
         if reverse:
             table = ops.cast(self.word_embeddings, self.compute_dtype)
             return ops.matmul(ops.cast(inputs, self.compute_dtype), ops.transpose(table))
-        seq_length = ops.shape(inputs)[1]
+        seq_length = self._checked_length(inputs)
         embeddings = ops.take(self.word_embeddings, inputs, axis=0)
         embeddings = embeddings + self.position_embeddings[None, :seq_length, :]
         if input_type_ids is None:
@@ -62,6 +63,20 @@ class BertEmbeddings(keras.layers.Layer):
         embeddings = embeddings + ops.take(self.token_type_embeddings, input_type_ids, axis=0)
         embeddings = self.layer_norm(embeddings)
         return self.dropout(ops.cast(embeddings, self.compute_dtype), training=training)
+
+    def _checked_length(self, inputs):
+        """The sequence length, which must not exceed `max_position_embeddings`."""
+        message = (f"{self.name}: sequence length exceeds max_position_embeddings "
+                   f"({self.max_position_embeddings})")
+        seq_length = inputs.shape[1]
+        if seq_length is not None:
+            if seq_length > self.max_position_embeddings:
+                raise ValueError(f"{message}: got {seq_length}")
+            return seq_length
+        seq_length = tf.shape(inputs)[1]
+        with tf.control_dependencies([tf.debugging.assert_less_equal(
+                seq_length, self.max_position_embeddings, message=message)]):
+            return tf.identity(seq_length)
 
     def get_config(self):
         return {

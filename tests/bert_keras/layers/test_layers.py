@@ -96,3 +96,14 @@ def test_masked_lm_head_gathers_positions():
     gathered = sequence[np.arange(2)[:, None], positions]
     np.testing.assert_allclose(head(sequence, positions),
                                head(gathered, np.array([[0, 1], [0, 1]], "int32")), atol=1e-6)
+
+
+def test_too_long_sequences_are_a_clear_error():
+    layer = BertEmbeddings(vocab_size=10, hidden_size=8, max_position_embeddings=4)
+    with pytest.raises(ValueError, match=r"sequence length exceeds max_position_embeddings "
+                                         r"\(4\): got 5"):
+        layer(np.ones((1, 5), "int32"))
+    in_graph = tf.function(layer, input_signature=[tf.TensorSpec([None, None], tf.int32)])
+    assert tuple(in_graph(np.ones((2, 4), "int32")).shape) == (2, 4, 8)
+    with pytest.raises(tf.errors.InvalidArgumentError, match="exceeds max_position_embeddings"):
+        in_graph(np.ones((1, 6), "int32"))

@@ -1,0 +1,142 @@
+"""Optimizers: warmup/decay schedule values, weight-decay exclusions, LAMB, mixed precision."""
+
+import dataclasses
+import doctest
+import re
+
+import keras
+import numpy as np
+import pytest
+
+from bert_keras.models import bert_classifier
+from training import optimization
+from training.optimization import AdamW, Lamb, WarmupDecay, make_optimizer
+
+NO_DECAY = re.compile(r"/(gamma|beta|bias)$")
+
+
+def test_docstring_examples():
+    assert doctest.testmod(optimization).failed == 0
+
+
+@pytest.mark.parametrize("decay,power,expected", [
+    # steps: 0, mid-warmup, end of warmup, mid-decay, end, after the end
+    ("linear", 1.0, [0.0, 0.5, 1.0, 0.55, 0.1, 0.1]),
+    ("polynomial", 2.0, [0.0, 0.5, 1.0, 0.325, 0.1, 0.1]),
+])
+def test_schedule_values(decay, power, expected):
+    schedule = WarmupDecay(1.0, num_train_steps=12, warmup_steps=2, decay=decay, power=power,
+                           end_learning_rate=0.1)
+    values = [float(schedule(step)) for step in (0, 1, 2, 7, 12, 20)]
+    np.testing.assert_allclose(values, expected, atol=1e-6)
+
+
+def test_schedule_without_warmup_starts_at_peak():
+    schedule = WarmupDecay(2e-5, num_train_steps=10)
+    np.testing.assert_allclose([float(schedule(0)), float(schedule(5))], [2e-5, 1e-5], rtol=1e-6)
+
+
+def test_schedule_serializes():
+    schedule = WarmupDecay(3e-4, num_train_steps=100, warmup_steps=10, decay="polynomial",
+                           power=0.5, end_learning_rate=1e-6)
+    restored = keras.saving.deserialize_keras_object(keras.saving.serialize_keras_object(schedule))
+    assert isinstance(restored, WarmupDecay)
+    assert restored.get_config() == schedule.get_config()
+
+
+@pytest.mark.parametrize("kwargs,message", [
+    (dict(decay="cosine"), "unknown decay 'cosine'"),
+    (dict(decay="linear", power=2.0), "decay='polynomial'"),
+    (dict(warmup_steps=11), "warmup_steps must be in"),
+    (dict(num_train_steps=0), "num_train_steps must be >= 1"),
+])
+def test_schedule_errors(kwargs, message):
+    settings = {"peak_learning_rate": 1e-3, "num_train_steps": 10, **kwargs}
+    with pytest.raises(ValueError, match=re.escape(message)):
+        WarmupDecay(**settings)
+
+
+def test_unknown_optimizer_name():
+    with pytest.raises(ValueError, match="unknown optimizer 'sgd'; valid names: adamw, lamb"):
+        make_optimizer("sgd")
+
+
+def _decay_once(model, optimizer):
+    """Applies zero gradients once: all that moves a variable is weight decay."""
+    before = {v.path: v.numpy() for v in model.trainable_variables}
+    optimizer.apply_gradients(
+        [(keras.ops.zeros_like(v), v) for v in model.trainable_variables])
+    return before, {v.path: v.numpy() for v in model.trainable_variables}
+
+
+def test_adamw_decays_kernels_but_not_layer_norm_or_bias(tiny_config):
+    model = bert_classifier(tiny_config, num_classes=2)
+    before, after = _decay_once(model, AdamW(learning_rate=0.1, weight_decay=0.5))
+    excluded = [path for path in before if NO_DECAY.search(path)]
+    assert any("layer_norm/gamma" in path for path in excluded)
+    assert any("attention_layer_norm/beta" in path for path in excluded)
+    for path in before:
+        factor = 1.0 if path in excluded else 1.0 - 0.1 * 0.5
+        np.testing.assert_allclose(after[path], before[path] * factor, rtol=1e-6, atol=1e-7,
+                                   err_msg=path)
+
+
+def test_lamb_decay_and_adaptation_skip_layer_norm_and_bias(tiny_config):
+    model = bert_classifier(tiny_config, num_classes=2)
+    before, after = _decay_once(model, Lamb(learning_rate=0.1, weight_decay=0.5))
+    for path in before:
+        if NO_DECAY.search(path):
+            np.testing.assert_array_equal(after[path], before[path], err_msg=path)
+        else:  # update = wd * w, trust ratio |w| / |wd * w|: the step is lr * w
+            np.testing.assert_allclose(after[path], before[path] * 0.9, rtol=1e-5, err_msg=path)
+
+
+def _toy_data(n=32, seq=8, seed=0):
+    rng = np.random.default_rng(seed)
+    ids = rng.integers(1, 99, size=(n, seq)).astype("int32")
+    inputs = {"input_word_ids": ids, "input_mask": np.ones_like(ids),
+              "input_type_ids": np.zeros_like(ids)}
+    labels = rng.integers(0, 2, size=n).astype("int32")
+    ids[:, 1:4] = 3 + labels[:, None]  # the class is written in tokens 1 to 3
+    return inputs, labels
+
+
+def test_lamb_reduces_the_loss(tiny_config):
+    config = dataclasses.replace(tiny_config, dropout_rate=0.0, attention_dropout_rate=0.0)
+    model = bert_classifier(config, num_classes=2, dropout_rate=0.0)
+    model.compile(make_optimizer("lamb", learning_rate=0.1, num_train_steps=40, warmup_steps=4),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = _toy_data()
+    first = model.evaluate(x, y, verbose=0)
+    model.fit(x, y, batch_size=8, epochs=10, verbose=0)
+    assert model.evaluate(x, y, verbose=0) < 0.5 * first
+    assert int(model.optimizer.iterations) == 40
+
+
+def test_mixed_float16_wraps_in_loss_scale_optimizer(tiny_config):
+    keras.mixed_precision.set_global_policy("mixed_float16")
+    model = bert_classifier(tiny_config, num_classes=2)
+    model.compile(make_optimizer("adamw", learning_rate=1e-3, num_train_steps=4),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    assert isinstance(model.optimizer, keras.optimizers.LossScaleOptimizer)
+    assert isinstance(model.optimizer.inner_optimizer, AdamW)
+    x, y = _toy_data(n=8)
+    history = model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    assert np.isfinite(history.history["loss"][0])
+    assert int(model.optimizer.iterations) == 2
+
+
+def test_compiled_model_round_trips_with_its_optimizer(tiny_config, tmp_path):
+    model = bert_classifier(tiny_config, num_classes=2)
+    model.compile(make_optimizer("adamw", learning_rate=1e-3, num_train_steps=50,
+                                 warmup_steps=5, global_clipnorm=0.5),
+                  loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
+    x, y = _toy_data(n=8)
+    model.fit(x, y, batch_size=4, epochs=1, verbose=0)
+    model.save(tmp_path / "model.keras")
+    restored = keras.saving.load_model(tmp_path / "model.keras").optimizer
+    assert isinstance(restored, AdamW)
+    assert restored.get_config() == model.optimizer.get_config()
+    schedule = keras.saving.deserialize_keras_object(restored.get_config()["learning_rate"])
+    assert isinstance(schedule, WarmupDecay) and schedule.warmup_steps == 5
+    assert restored.global_clipnorm == 0.5 and int(restored.iterations) == 2

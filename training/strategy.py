@@ -1,0 +1,211 @@
+"""Distribution strategies, batching under a strategy, and mixed precision by name.
+
+Build the model and the optimizer inside `strategy.scope()`; `model.fit` then distributes a
+`tf.data.Dataset` of global batches by itself.
+
+Example:
+    >>> strategy = make_strategy("default")
+    >>> global_batch_size(strategy, per_replica_batch_size=8)
+    8
+    >>> needs_drop_remainder(strategy)
+    False
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Callable
+
+import keras
+import tensorflow as tf
+
+PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
+
+
+def _tpu_resolver(tpu: str = "") -> tf.distribute.cluster_resolver.TPUClusterResolver:
+    try:
+        return tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
+    except (ValueError, RuntimeError, tf.errors.NotFoundError) as error:
+        raise RuntimeError(f"no TPU found (TPUClusterResolver(tpu={tpu!r}) failed: {error}); "
+                           "use strategy 'auto' to fall back to GPUs or the CPU") from error
+
+
+def _tpu_strategy() -> tf.distribute.TPUStrategy:
+    resolver = _tpu_resolver()
+    tf.config.experimental_connect_to_cluster(resolver)
+    tf.tpu.experimental.initialize_tpu_system(resolver)
+    return tf.distribute.TPUStrategy(resolver)
+
+
+def _tpu_reachable() -> bool:
+    try:
+        _tpu_resolver()
+    except RuntimeError:
+        return False
+    return True
+
+
+def _check_tf_config() -> None:
+    raw = os.environ.get("TF_CONFIG")
+    if not raw:
+        raise ValueError("strategy 'multi_worker' needs the TF_CONFIG environment variable, e.g. "
+                         '{"cluster": {"worker": ["host0:port", "host1:port"]}, '
+                         '"task": {"type": "worker", "index": 0}}')
+    try:
+        tf_config = json.loads(raw)
+    except json.JSONDecodeError as error:
+        raise ValueError(f"TF_CONFIG is not valid JSON ({error}): {raw!r}") from error
+    cluster = tf_config.get("cluster") if isinstance(tf_config, dict) else None
+    task = tf_config.get("task") if isinstance(tf_config, dict) else None
+    if not isinstance(cluster, dict) or not cluster:
+        raise ValueError(f"TF_CONFIG needs a non-empty 'cluster' mapping, got: {raw!r}")
+    if not isinstance(task, dict) or "type" not in task or "index" not in task:
+        raise ValueError(f"TF_CONFIG needs 'task': {{'type': ..., 'index': ...}}, got: {raw!r}")
+    members = cluster.get(task["type"])
+    if not isinstance(members, list) or not 0 <= task["index"] < len(members):
+        raise ValueError(f"TF_CONFIG task {task} is not in its cluster {cluster}")
+
+
+def _multi_worker_strategy() -> tf.distribute.MultiWorkerMirroredStrategy:
+    _check_tf_config()
+    return tf.distribute.MultiWorkerMirroredStrategy()
+
+
+def _gpu_strategy() -> tf.distribute.Strategy:
+    gpus = tf.config.list_logical_devices("GPU")
+    if len(gpus) > 1:
+        return tf.distribute.MirroredStrategy()
+    if len(gpus) == 1:
+        return tf.distribute.OneDeviceStrategy(gpus[0].name)
+    return tf.distribute.get_strategy()
+
+
+def _auto_strategy() -> tf.distribute.Strategy:
+    return _tpu_strategy() if _tpu_reachable() else _gpu_strategy()
+
+
+def _one_device_strategy() -> tf.distribute.OneDeviceStrategy:
+    gpus = tf.config.list_logical_devices("GPU")
+    return tf.distribute.OneDeviceStrategy(gpus[0].name if gpus else "/cpu:0")
+
+
+STRATEGIES: dict[str, Callable[[], tf.distribute.Strategy]] = {
+    "auto": _auto_strategy,
+    "default": tf.distribute.get_strategy,
+    "one_device": _one_device_strategy,
+    "mirrored": tf.distribute.MirroredStrategy,
+    "multi_worker": _multi_worker_strategy,
+    "tpu": _tpu_strategy,
+}
+
+
+def make_strategy(name: str = "auto") -> tf.distribute.Strategy:
+    """A `tf.distribute.Strategy` by name.
+
+    - `auto`: a TPU if `TPUClusterResolver` finds one, else `MirroredStrategy` over all GPUs
+      (more than one), `OneDeviceStrategy` (one GPU), or the default strategy (CPU).
+    - `default`: TensorFlow's default (no distribution).
+    - `one_device`: the first GPU, else the CPU.
+    - `mirrored`: `MirroredStrategy` over all local GPUs (or the CPU's logical devices).
+    - `multi_worker`: `MultiWorkerMirroredStrategy`, cluster and task from `TF_CONFIG`.
+    - `tpu`: connects to and initialises the TPU system, then `TPUStrategy`.
+
+    Example:
+        >>> make_strategy("default").num_replicas_in_sync
+        1
+    """
+    if name not in STRATEGIES:
+        raise ValueError(f"unknown strategy {name!r}; valid names: {', '.join(STRATEGIES)}")
+    return STRATEGIES[name]()
+
+
+def is_tpu_strategy(strategy: tf.distribute.Strategy) -> bool:
+    return isinstance(strategy, (tf.distribute.TPUStrategy, tf.distribute.experimental.TPUStrategy))
+
+
+def _is_multi_worker(strategy: tf.distribute.Strategy) -> bool:
+    if not isinstance(strategy, tf.distribute.MultiWorkerMirroredStrategy):
+        return False
+    cluster = strategy.cluster_resolver.cluster_spec().as_dict()
+    return sum(len(cluster.get(job, ())) for job in ("chief", "worker")) > 1
+
+
+def needs_drop_remainder(strategy: tf.distribute.Strategy) -> bool:
+    """Whether batches must all be full: on TPUs (static shapes) and across several workers
+    (every worker must run the same number of steps, or the collectives wait forever).
+
+    Example:
+        >>> needs_drop_remainder(make_strategy("default"))
+        False
+    """
+    return is_tpu_strategy(strategy) or _is_multi_worker(strategy)
+
+
+def global_batch_size(strategy: tf.distribute.Strategy, per_replica_batch_size: int) -> int:
+    """The batch size the dataset must produce: per-replica size times the replicas in sync.
+
+    Example:
+        >>> global_batch_size(make_strategy("default"), 32)
+        32
+    """
+    if per_replica_batch_size < 1:
+        raise ValueError(f"per_replica_batch_size must be >= 1, got {per_replica_batch_size}")
+    return per_replica_batch_size * strategy.num_replicas_in_sync
+
+
+def batch_for_strategy(dataset: tf.data.Dataset, strategy: tf.distribute.Strategy,
+                       per_replica_batch_size: int) -> tf.data.Dataset:
+    """Batches unbatched examples into global batches for `strategy` (then prefetches).
+
+    `model.fit` splits each global batch across the replicas; remainders are dropped where
+    `needs_drop_remainder(strategy)`.
+
+    Example:
+        >>> ds = batch_for_strategy(tf.data.Dataset.range(10), make_strategy("default"), 4)
+        >>> [int(batch.shape[0]) for batch in ds]
+        [4, 4, 2]
+    """
+    return dataset.batch(global_batch_size(strategy, per_replica_batch_size),
+                         drop_remainder=needs_drop_remainder(strategy)).prefetch(tf.data.AUTOTUNE)
+
+
+def is_chief(strategy: tf.distribute.Strategy) -> bool:
+    """Whether this process writes shared files (checkpoints, logs): always true on one
+    machine; under `multi_worker` only the chief (or worker 0 when there is no chief).
+
+    Example:
+        >>> is_chief(make_strategy("default"))
+        True
+    """
+    if not _is_multi_worker(strategy):
+        return True
+    resolver = strategy.cluster_resolver
+    return resolver.task_type == "chief" or (
+        resolver.task_type == "worker" and resolver.task_id == 0
+        and "chief" not in resolver.cluster_spec().as_dict())
+
+
+def set_precision(policy: str = "auto", strategy: tf.distribute.Strategy | None = None) -> str:
+    """Sets Keras' global dtype policy by name and returns the name set.
+
+    `auto` picks `mixed_bfloat16` on a TPU strategy, `mixed_float16` on GPUs and `float32`
+    otherwise. Under `mixed_float16`, `model.compile` wraps the optimizer in a
+    `LossScaleOptimizer` by itself.
+
+    Example:
+        >>> set_precision("auto", make_strategy("default"))
+        'float32'
+    """
+    if policy == "auto":
+        if strategy is not None and is_tpu_strategy(strategy):
+            policy = "mixed_bfloat16"
+        elif tf.config.list_logical_devices("GPU"):
+            policy = "mixed_float16"
+        else:
+            policy = "float32"
+    if policy not in PRECISION_POLICIES:
+        raise ValueError(f"unknown precision policy {policy!r}; valid names: auto, "
+                         f"{', '.join(PRECISION_POLICIES)}")
+    keras.mixed_precision.set_global_policy(policy)
+    return policy

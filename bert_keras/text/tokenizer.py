@@ -177,6 +177,33 @@ class BertTokenizer(keras.layers.Layer):
     ) -> tuple[tf.Tensor, tf.Tensor]:
         """Maps byte offsets in normalized pieces to byte offsets in the original pieces.
 
+        Printable-ASCII pieces only change case, so their offsets stay; the others go through
+        `_map_offsets_by_char`.
+        """
+        changed = ~tf.strings.regex_full_match(pieces, "[ -~]*")
+        token_changed = tf.gather(changed, piece_of_token)
+        changed_index = tf.cumsum(tf.cast(changed, tf.int64)) - 1
+        where_changed = tf.where(token_changed)
+        starts, ends = self._map_offsets_by_char(
+            tf.boolean_mask(pieces, changed),
+            tf.boolean_mask(tf.gather(changed_index, piece_of_token), token_changed),
+            tf.boolean_mask(norm_starts, token_changed),
+            tf.boolean_mask(norm_ends, token_changed),
+        )
+        return (
+            tf.tensor_scatter_nd_update(norm_starts, where_changed, starts),
+            tf.tensor_scatter_nd_update(norm_ends, where_changed, ends),
+        )
+
+    def _map_offsets_by_char(
+        self,
+        pieces: tf.Tensor,
+        piece_of_token: tf.Tensor,
+        norm_starts: tf.Tensor,
+        norm_ends: tf.Tensor,
+    ) -> tuple[tf.Tensor, tf.Tensor]:
+        """Offset mapping by normalizing every character of the pieces on its own.
+
         Every character is normalized on its own; the running sum of those lengths tells which
         original character produced each normalized byte. Where normalization merges characters
         (NFC composition, e.g. `e` + U+0301), the whole cluster (a character with the combining

@@ -36,6 +36,9 @@ class BertTokenizer(keras.layers.Layer):
     Called on a `[batch]` string tensor, returns a `tf.RaggedTensor` `[batch, (tokens)]` of int32
     ids without `[CLS]`/`[SEP]`. `tokenize_with_offsets` also returns byte offsets.
 
+    Input text is only ever text: a literal `[MASK]` in it is split like any other word, as in
+    Google's `tokenization.py` (Hugging Face's tokenizers map it to the special id instead).
+
     Example:
         >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "##s", "!"]
         >>> tokenizer = BertTokenizer(vocab, lowercase=True)

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+
 import pytest
 import tensorflow as tf
 
@@ -10,6 +12,15 @@ from bert_keras.text import BertPacker, BertTokenizer
 from conftest import SHARED_DATA, VOCAB_FILES, load_parity_script
 
 parity = load_parity_script()
+
+
+def test_shipped_vocabularies_are_googles():
+    sha256 = {
+        "uncased": "07eced375cec144d27c900241f3e339478dec958f92fddbc551f295c992038a3",
+        "cased": "eeaa9875b23b04b4c54ef759d03db9d1ba1554838f8fb26c5d96fa551df93d02",
+    }
+    for vocab, digest in sha256.items():
+        assert hashlib.sha256(VOCAB_FILES[vocab].read_bytes()).hexdigest() == digest
 
 
 @pytest.mark.parametrize("vocab", ["uncased", "cased"])

@@ -41,6 +41,11 @@ def test_punctuation_symbols_cjk_and_control_characters(tiny_vocab):
     assert tokens(tokenizer, "unaffable") == ["un", "##aff", "##able"]
 
 
+def test_special_token_strings_in_text_are_plain_text():
+    vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "[", "]", "mask", "sep"]
+    assert tokens(BertTokenizer(vocab), "[MASK] [SEP]") == ["[", "mask", "]", "[", "sep", "]"]
+
+
 def test_words_over_200_characters_become_unk(tiny_vocab):
     tokenizer = BertTokenizer(tiny_vocab)
     assert tokens(tokenizer, "a" * 200) == ["a"] + ["##a"] * 199
@@ -92,6 +97,8 @@ def test_reads_vocab_file_and_config_round_trip(tmp_path, tiny_vocab):
 def test_scalar_input_and_tf_function_with_unknown_batch(tiny_vocab):
     tokenizer = BertTokenizer(tiny_vocab)
     assert tokenizer(tf.constant("hello!")).numpy().tolist() == [5, 8]
+    empty = tokenizer.tokenize_with_offsets(tf.constant([], tf.string))
+    assert [part.to_list() for part in empty] == [[], [], []]
     traced = tf.function(tokenizer, input_signature=[tf.TensorSpec([None], tf.string)])
     assert traced(tf.constant(["hello", "world!"])).to_list() == [[5], [6, 8]]
     with pytest.raises(ValueError, match=r"\[batch\] string tensor"):

@@ -129,7 +129,9 @@ def reference_ids(reference, texts: Sequence[str]) -> list[list[int]]:
     return [reference.convert_tokens_to_ids(reference.tokenize(text)) for text in texts]
 
 
-def reference_pair_ids(reference, pairs: Sequence[tuple[str, str]], seq_length: int) -> list[list[int]]:
+def reference_pair_ids(
+    reference, pairs: Sequence[tuple[str, str]], seq_length: int
+) -> list[list[int]]:
     return [
         reference(a, b, truncation="longest_first", max_length=seq_length)["input_ids"]
         for a, b in pairs
@@ -149,7 +151,8 @@ class Ours:
         spec = tf.TensorSpec([None], tf.string)
         self._tokenize = tf.function(self.tokenizer, input_signature=[spec])
         self._pack = tf.function(
-            lambda a, b: packer([self.tokenizer(a), self.tokenizer(b)]), input_signature=[spec, spec]
+            lambda a, b: packer([self.tokenizer(a), self.tokenizer(b)]),
+            input_signature=[spec, spec],
         )
 
     def ids(self, texts: Sequence[str]) -> list[list[int]]:
@@ -172,10 +175,13 @@ def _differences(ours: list[list[int]], reference: list[list[int]], items: Seque
     return [(item, o, r) for item, o, r in zip(items, ours, reference) if o != r]
 
 
-def run(data_dir: Path, vocabs: Sequence[str], limit: int | None, seq_length: int, show: int) -> int:
+def run(
+    data_dir: Path, vocabs: Sequence[str], limit: int | None, seq_length: int, show: int
+) -> int:
     """Prints the parity table; returns the total number of differences."""
     total_diffs = 0
-    print(f"{'vocab':8} {'dataset':10} {'texts':>8} {'differ':>7} {'pairs':>7} {'differ':>7} {'sec':>6}")
+    header = ("vocab", "dataset", "texts", "differ", "pairs", "differ", "sec")
+    print("{:8} {:10} {:>8} {:>7} {:>7} {:>7} {:>6}".format(*header))
     for vocab in vocabs:
         vocab_path = data_dir / "vocab" / VOCABS[vocab]
         lowercase = vocab == "uncased"

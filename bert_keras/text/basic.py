@@ -47,7 +47,9 @@ class BasicTokenizer:
         """Whitespace-separated pieces (CJK ideographs split off) and their byte starts."""
         # Some tf-text kernels stop at NUL; U+0001 is deleted just the same and keeps the offsets.
         text = tf.strings.regex_replace(text, r"\x00", "\x01")
-        pieces, starts, _ = tf_text.regex_split_with_offsets(text, self._piece_delimiters, self._cjk)
+        pieces, starts, _ = tf_text.regex_split_with_offsets(
+            text, self._piece_delimiters, self._cjk
+        )
         return pieces, starts
 
     def normalize(self, strings: tf.Tensor) -> tf.Tensor:
@@ -70,4 +72,5 @@ class BasicTokenizer:
         """Normalized words `[batch, (words)]` of a `[batch]` string tensor."""
         pieces, _ = self.pieces(text)
         words, _ = self.split_punctuation(self.normalize(pieces.flat_values))
-        return tf.RaggedTensor.from_row_splits(words, pieces.row_splits, validate=False).merge_dims(1, 2)
+        by_text = tf.RaggedTensor.from_row_splits(words, pieces.row_splits, validate=False)
+        return by_text.merge_dims(1, 2)

@@ -33,7 +33,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "--lowercase", dest="lowercase", action="store_true", default=True,
         help="uncased: lowercase and strip accents (default)",
     )
-    case.add_argument("--cased", dest="lowercase", action="store_false", help="keep case and accents")
+    case.add_argument(
+        "--cased", dest="lowercase", action="store_false", help="keep case and accents"
+    )
     build.set_defaults(func=run_build)
 
 

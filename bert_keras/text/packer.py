@@ -119,7 +119,8 @@ class BertPacker(keras.layers.Layer):
                 - tf.repeat(segment.row_starts(), segment.row_lengths())
             )
             limit = tf.repeat(kept[:, index], segment.row_lengths())
-            truncated = tf.ragged.boolean_mask(segment, position.with_flat_values(position.flat_values < limit))
+            keep = position.with_flat_values(position.flat_values < limit)
+            truncated = tf.ragged.boolean_mask(segment, keep)
             truncated = tf.concat([truncated, tf.RaggedTensor.from_tensor(sep)], axis=1)
             word_parts.append(truncated)
             type_parts.append(tf.ones_like(truncated) * index)
@@ -148,9 +149,13 @@ class BertPacker(keras.layers.Layer):
                     )
                 item = tf.RaggedTensor.from_tensor(item)
             if item.shape.rank != 2:
-                raise ValueError(f"Segment {index} must have rank 2 [batch, (tokens)], got shape {item.shape}")
+                raise ValueError(
+                    f"Segment {index} must have rank 2 [batch, (tokens)], got shape {item.shape}"
+                )
             if not item.dtype.is_integer:
-                raise ValueError(f"Segment {index} must hold integer token ids, got {item.dtype.name}")
+                raise ValueError(
+                    f"Segment {index} must hold integer token ids, got {item.dtype.name}"
+                )
             segments.append(tf.cast(item, tf.int32))
         return segments
 

@@ -64,7 +64,9 @@ class BertTokenizer(keras.layers.Layer):
             or not isinstance(max_chars_per_word, int)
             or max_chars_per_word < 1
         ):
-            raise ValueError(f"max_chars_per_word must be a positive int, got {max_chars_per_word!r}")
+            raise ValueError(
+                f"max_chars_per_word must be a positive int, got {max_chars_per_word!r}"
+            )
         is_path = isinstance(vocabulary, (str, os.PathLike))
         source = os.fspath(vocabulary) if is_path else "given as a list"
         self.vocabulary = load_vocabulary(vocabulary)
@@ -120,7 +122,9 @@ class BertTokenizer(keras.layers.Layer):
         if text.shape.rank == 0:
             return tuple(r[0] for r in self._tokenize(tf.expand_dims(text, 0), with_offsets))
         if text.shape.rank != 1:
-            raise ValueError(f"BertTokenizer expects a [batch] string tensor, got shape {text.shape}")
+            raise ValueError(
+                f"BertTokenizer expects a [batch] string tensor, got shape {text.shape}"
+            )
 
         # Basic tokenization: pieces (offsets into the input) -> words (offsets into the piece).
         pieces, piece_starts = self._basic.pieces(text)
@@ -231,7 +235,8 @@ class BertTokenizer(keras.layers.Layer):
         )
         char_lengths = tf.where(separable, char_norm, cluster_length_on_first)
         char_piece = tf.gather(clusters.value_rowids(), char_cluster)
-        char_starts = tf.gather(cluster_starts.flat_values, char_cluster) + starts_in_cluster.flat_values
+        cluster_start = tf.gather(cluster_starts.flat_values, char_cluster)
+        char_starts = cluster_start + starts_in_cluster.flat_values
         char_ends = char_starts + tf.cast(tf.strings.length(chars.flat_values), tf.int64)
         num_pieces = tf.size(pieces, tf.int64)
         piece_lengths = tf.math.unsorted_segment_sum(char_lengths, char_piece, num_pieces)

@@ -29,8 +29,11 @@ def load_vocabulary(vocabulary: Vocabulary) -> list[str]:
         source = os.fspath(vocabulary)
         if not os.path.isfile(source):
             raise FileNotFoundError(f"Vocabulary file not found: {source}")
-        with open(source, encoding="utf-8") as f:
-            tokens = [line.rstrip("\r") for line in f.read().split("\n")]
+        try:
+            with open(source, encoding="utf-8", newline="") as f:
+                tokens = [line.rstrip("\r") for line in f.read().split("\n")]
+        except UnicodeDecodeError as error:
+            raise ValueError(f"Vocabulary file {source} is not UTF-8: {error}") from None
         if tokens and tokens[-1] == "":
             tokens.pop()
     else:

@@ -73,7 +73,8 @@ def build_vocabulary(
 
     The first tokens are `[PAD]`, `[UNK]`, `[CLS]`, `[SEP]`, `[MASK]`.
     """
-    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or vocab_size <= len(SPECIAL_TOKENS):
+    too_small = isinstance(vocab_size, int) and vocab_size <= len(SPECIAL_TOKENS)
+    if isinstance(vocab_size, bool) or not isinstance(vocab_size, int) or too_small:
         raise ValueError(f"vocab_size must be an int > {len(SPECIAL_TOKENS)}, got {vocab_size!r}")
     counts = count_words(paths, lowercase, progress)
     if progress:

@@ -1,4 +1,4 @@
-"""Fixtures for the text tests: shipped vocabularies and sample, a tiny vocabulary, the reference."""
+"""Fixtures for the text tests: shipped vocabularies and sample, a tiny vocabulary."""
 
 from __future__ import annotations
 

@@ -29,7 +29,11 @@ def test_pair_layout_mask_and_type_ids():
 
 def test_round_robin_truncation_hand_computed():
     # Budget 8 - 3 = 5: the longer segment gives up tokens first; on a tie the second does.
-    out = pack(packer(seq_length=8), [[1, 2, 3, 4, 5, 6], [1, 2], [1, 2, 3]], [[11, 12, 13, 14], [11, 12, 13, 14, 15], [11, 12, 13]])
+    out = pack(
+        packer(seq_length=8),
+        [[1, 2, 3, 4, 5, 6], [1, 2], [1, 2, 3]],
+        [[11, 12, 13, 14], [11, 12, 13, 14, 15], [11, 12, 13]],
+    )
     assert out["input_word_ids"] == [
         [CLS, 1, 2, 3, SEP, 11, 12, SEP],
         [CLS, 1, 2, SEP, 11, 12, 13, SEP],

@@ -1,4 +1,4 @@
-"""Exact parity with the reference tokenizer (HF's slow BERT tokenizer = Google's tokenization.py)."""
+"""Exact parity with the reference (HF slow BERT tokenizer = Google tokenization.py)."""
 
 from __future__ import annotations
 

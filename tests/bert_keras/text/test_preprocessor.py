@@ -1,4 +1,4 @@
-"""BertPreprocessor: single texts and pairs, tf.data, and a `.keras` round trip without vocab.txt."""
+"""BertPreprocessor: texts and pairs, tf.data, a `.keras` round trip without vocab.txt."""
 
 from __future__ import annotations
 
@@ -21,7 +21,8 @@ def test_single_and_pair_inputs(tiny_vocab):
 
 def test_in_dataset_map(tiny_vocab):
     preprocessor = BertPreprocessor(BertTokenizer(tiny_vocab), seq_length=5, pad_to="longest")
-    dataset = tf.data.Dataset.from_tensor_slices(["hello", "hello world!"]).batch(2).map(preprocessor)
+    texts = tf.data.Dataset.from_tensor_slices(["hello", "hello world!"])
+    dataset = texts.batch(2).map(preprocessor)
     batch = next(iter(dataset))
     assert batch["input_word_ids"].numpy().tolist() == [[2, 5, 3, 0, 0], [2, 5, 6, 8, 3]]
 

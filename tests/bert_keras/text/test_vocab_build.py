@@ -36,7 +36,8 @@ def test_cli_builds_a_vocabulary_the_tokenizer_can_use(tmp_path, capsys):
     corpus.write_text(CORPUS, encoding="utf-8")
     output = tmp_path / "vocab.txt"
 
-    assert run_cli(["vocab", "build", "--input", str(corpus), "--output", str(output), "--vocab-size", "120"]) == 0
+    args = ["--input", str(corpus), "--output", str(output), "--vocab-size", "120"]
+    assert run_cli(["vocab", "build", *args]) == 0
 
     tokens = output.read_text(encoding="utf-8").splitlines()
     assert tokens[:5] == ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
@@ -52,16 +53,21 @@ def test_cased_flag_keeps_case(tmp_path):
     corpus = tmp_path / "corpus.txt"
     corpus.write_text(CORPUS, encoding="utf-8")
     output = tmp_path / "vocab.txt"
-    assert run_cli(["vocab", "build", "--input", str(corpus), "--output", str(output), "--vocab-size", "150", "--cased"]) == 0
+    args = ["--input", str(corpus), "--output", str(output), "--vocab-size", "150", "--cased"]
+    assert run_cli(["vocab", "build", *args]) == 0
     assert "The" in output.read_text(encoding="utf-8").splitlines()
 
 
-@pytest.mark.parametrize("content, message", [(None, "Input file not found: .*missing.txt"), ("", "Input file is empty: .*empty.txt")])
+@pytest.mark.parametrize(
+    "content, message",
+    [(None, "Input file not found: .*missing.txt"), ("", "Input file is empty: .*empty.txt")],
+)
 def test_bad_input_files_are_named(tmp_path, capsys, content, message):
     path = tmp_path / ("missing.txt" if content is None else "empty.txt")
     if content is not None:
         path.write_text(content, encoding="utf-8")
-    assert run_cli(["vocab", "build", "--input", str(path), "--output", str(tmp_path / "v.txt")]) == 2
+    args = ["--input", str(path), "--output", str(tmp_path / "v.txt")]
+    assert run_cli(["vocab", "build", *args]) == 2
     assert capsys.readouterr().err.startswith("bert-keras vocab build: error: ")
     with pytest.raises((FileNotFoundError, ValueError), match=message):
         build_vocabulary([path], vocab_size=100)

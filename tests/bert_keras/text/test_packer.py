@@ -8,6 +8,8 @@ import tensorflow as tf
 from bert_keras.text import BertPacker, BertTokenizer
 from bert_keras.text.truncation import round_robin_lengths, waterfall_lengths
 
+from text_testdata import TINY_VOCAB
+
 CLS, SEP, PAD = 101, 102, 0
 
 
@@ -93,8 +95,8 @@ def test_single_ragged_tensor_and_dense_input():
     assert ragged == dense == [[CLS, 7, 8, SEP, PAD]]
 
 
-def test_from_tokenizer_in_tf_function_and_dataset_map(tiny_vocab):
-    tokenizer = BertTokenizer(tiny_vocab)
+def test_from_tokenizer_in_tf_function_and_dataset_map():
+    tokenizer = BertTokenizer(TINY_VOCAB)
     layer = BertPacker.from_tokenizer(tokenizer, seq_length=6)
     assert (layer.cls_id, layer.sep_id, layer.pad_id) == (2, 3, 0)
 

@@ -9,7 +9,7 @@ import tensorflow as tf
 
 from bert_keras.text import BertPacker, BertTokenizer
 
-from conftest import SHARED_DATA, VOCAB_FILES, load_parity_script
+from text_testdata import SHARED_DATA, VOCAB_FILES, load_parity_script, parity_sample
 
 parity = load_parity_script()
 
@@ -24,26 +24,29 @@ def test_shipped_vocabularies_are_googles():
 
 
 @pytest.mark.parametrize("vocab", ["uncased", "cased"])
-def test_ids_match_reference_on_shipped_sample(vocab, parity_sample):
+def test_ids_match_reference_on_shipped_sample(vocab):
     lowercase = vocab == "uncased"
     reference = parity.reference_tokenizer(VOCAB_FILES[vocab], lowercase)
     ours = BertTokenizer(str(VOCAB_FILES[vocab]), lowercase=lowercase)
 
-    got = ours(tf.constant(parity_sample)).to_list()
-    expected = parity.reference_ids(reference, parity_sample)
+    texts = list(parity_sample())
 
-    mismatches = [(t, g, e) for t, g, e in zip(parity_sample, got, expected) if g != e]
-    assert len(got) == len(parity_sample) > 250
+    got = ours(tf.constant(texts)).to_list()
+    expected = parity.reference_ids(reference, texts)
+
+    mismatches = [(t, g, e) for t, g, e in zip(texts, got, expected) if g != e]
+    assert len(got) == len(texts) > 250
     assert not mismatches, f"{len(mismatches)} texts differ, first: {mismatches[0]!r}"
 
 
 @pytest.mark.parametrize("vocab", ["uncased", "cased"])
-def test_packed_pairs_match_reference_truncation(vocab, parity_sample):
+def test_packed_pairs_match_reference_truncation(vocab):
     lowercase = vocab == "uncased"
     reference = parity.reference_tokenizer(VOCAB_FILES[vocab], lowercase)
     tokenizer = BertTokenizer(str(VOCAB_FILES[vocab]), lowercase=lowercase)
     packer = BertPacker.from_tokenizer(tokenizer, seq_length=48)
-    pairs = list(zip(parity_sample[:-1], parity_sample[1:]))
+    texts = parity_sample()
+    pairs = list(zip(texts[:-1], texts[1:]))
 
     a, b = (tf.constant(list(side)) for side in zip(*pairs))
     packed = packer([tokenizer(a), tokenizer(b)])

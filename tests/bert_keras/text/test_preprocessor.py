@@ -9,9 +9,11 @@ import tensorflow as tf
 
 from bert_keras.text import BertPreprocessor, BertTokenizer
 
+from text_testdata import TINY_VOCAB
 
-def test_single_and_pair_inputs(tiny_vocab):
-    preprocessor = BertPreprocessor(BertTokenizer(tiny_vocab), seq_length=7)
+
+def test_single_and_pair_inputs():
+    preprocessor = BertPreprocessor(BertTokenizer(TINY_VOCAB), seq_length=7)
     single = preprocessor(tf.constant(["hello worlds"]))
     assert single["input_word_ids"].numpy().tolist() == [[2, 5, 6, 7, 3, 0, 0]]
     pair = preprocessor((tf.constant(["hello"]), tf.constant(["the world"])))
@@ -19,8 +21,8 @@ def test_single_and_pair_inputs(tiny_vocab):
     assert pair["input_type_ids"].numpy().tolist() == [[0, 0, 0, 1, 1, 1, 0]]
 
 
-def test_in_dataset_map(tiny_vocab):
-    preprocessor = BertPreprocessor(BertTokenizer(tiny_vocab), seq_length=5, pad_to="longest")
+def test_in_dataset_map():
+    preprocessor = BertPreprocessor(BertTokenizer(TINY_VOCAB), seq_length=5, pad_to="longest")
     texts = tf.data.Dataset.from_tensor_slices(["hello", "hello world!"])
     dataset = texts.batch(2).map(preprocessor)
     batch = next(iter(dataset))
@@ -32,9 +34,9 @@ def test_rejects_non_tokenizer():
         BertPreprocessor("vocab.txt")
 
 
-def test_keras_file_round_trip_keeps_vocabulary(tmp_path, tiny_vocab):
+def test_keras_file_round_trip_keeps_vocabulary(tmp_path):
     vocab_path = tmp_path / "vocab.txt"
-    vocab_path.write_text("\n".join(tiny_vocab) + "\n", encoding="utf-8")
+    vocab_path.write_text("\n".join(TINY_VOCAB) + "\n", encoding="utf-8")
     preprocessor = BertPreprocessor(
         BertTokenizer(str(vocab_path), lowercase=False), seq_length=12, truncation="waterfall"
     )

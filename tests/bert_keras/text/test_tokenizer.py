@@ -9,30 +9,30 @@ import tensorflow as tf
 
 from bert_keras.text import BertTokenizer
 
-from conftest import VOCAB_FILES
+from text_testdata import TINY_VOCAB, VOCAB_FILES, parity_sample
 
 
 def tokens(tokenizer: BertTokenizer, text: str) -> list[str]:
     return [tokenizer.vocabulary[i] for i in tokenizer(tf.constant([text]))[0].numpy()]
 
 
-def test_returns_ragged_int32_ids_without_special_tokens(tiny_vocab):
-    ids = BertTokenizer(tiny_vocab)(tf.constant(["hello worlds!", "", "the"]))
+def test_returns_ragged_int32_ids_without_special_tokens():
+    ids = BertTokenizer(TINY_VOCAB)(tf.constant(["hello worlds!", "", "the"]))
     assert isinstance(ids, tf.RaggedTensor)
     assert ids.dtype == tf.int32
     assert ids.to_list() == [[5, 6, 7, 8], [], [26]]
 
 
-def test_uncased_lowercases_and_strips_accents_cased_keeps_both(tiny_vocab):
-    assert tokens(BertTokenizer(tiny_vocab, lowercase=True), "HELLO Café") == ["hello", "cafe"]
-    assert tokens(BertTokenizer(tiny_vocab, lowercase=False), "Hello café hello") == [
+def test_uncased_lowercases_and_strips_accents_cased_keeps_both():
+    assert tokens(BertTokenizer(TINY_VOCAB, lowercase=True), "HELLO Café") == ["hello", "cafe"]
+    assert tokens(BertTokenizer(TINY_VOCAB, lowercase=False), "Hello café hello") == [
         "Hello", "café", "hello",
     ]
-    assert tokens(BertTokenizer(tiny_vocab, lowercase=False), "HELLO") == ["[UNK]"]
+    assert tokens(BertTokenizer(TINY_VOCAB, lowercase=False), "HELLO") == ["[UNK]"]
 
 
-def test_punctuation_symbols_cjk_and_control_characters(tiny_vocab):
-    tokenizer = BertTokenizer(tiny_vocab)
+def test_punctuation_symbols_cjk_and_control_characters():
+    tokenizer = BertTokenizer(TINY_VOCAB)
     assert tokens(tokenizer, "$hello^world`") == ["$", "hello", "^", "world", "`"]
     assert tokens(tokenizer, "中文hello") == ["中", "文", "hello"]
     # Control/format characters are deleted (joining the word), whitespace splits.
@@ -46,8 +46,8 @@ def test_special_token_strings_in_text_are_plain_text():
     assert tokens(BertTokenizer(vocab), "[MASK] [SEP]") == ["[", "mask", "]", "[", "sep", "]"]
 
 
-def test_words_over_200_characters_become_unk(tiny_vocab):
-    tokenizer = BertTokenizer(tiny_vocab)
+def test_words_over_200_characters_become_unk():
+    tokenizer = BertTokenizer(TINY_VOCAB)
     assert tokens(tokenizer, "a" * 200) == ["a"] + ["##a"] * 199
     assert tokens(tokenizer, "a" * 201) == ["[UNK]"]
     # The limit counts characters, not bytes: 150 two-byte characters are still tokenized.
@@ -72,30 +72,30 @@ def test_missing_special_tokens_name_the_tokens_and_file(tmp_path):
         BertTokenizer(str(path))
 
 
-def test_bad_vocabulary_arguments(tmp_path, tiny_vocab):
+def test_bad_vocabulary_arguments(tmp_path):
     with pytest.raises(FileNotFoundError, match="nope.txt"):
         BertTokenizer(str(tmp_path / "nope.txt"))
     with pytest.raises(ValueError, match="Duplicate token 'hello'"):
-        BertTokenizer(tiny_vocab + ["hello"])
+        BertTokenizer(TINY_VOCAB + ["hello"])
     with pytest.raises(ValueError, match="lowercase must be True or False"):
-        BertTokenizer(tiny_vocab, lowercase="yes")
+        BertTokenizer(TINY_VOCAB, lowercase="yes")
 
 
-def test_reads_vocab_file_and_config_round_trip(tmp_path, tiny_vocab):
+def test_reads_vocab_file_and_config_round_trip(tmp_path):
     path = tmp_path / "vocab.txt"
-    path.write_text("\n".join(tiny_vocab) + "\n", encoding="utf-8")
+    path.write_text("\n".join(TINY_VOCAB) + "\n", encoding="utf-8")
     tokenizer = BertTokenizer(str(path), lowercase=False, max_chars_per_word=50, name="tok")
     config = tokenizer.get_config()
     path.unlink()
     clone = BertTokenizer.from_config(config)
-    assert config["vocabulary"] == tiny_vocab
+    assert config["vocabulary"] == TINY_VOCAB
     assert (clone.lowercase, clone.max_chars_per_word, clone.name) == (False, 50, "tok")
     text = tf.constant(["Hello café!"])
     assert clone(text).to_list() == tokenizer(text).to_list()
 
 
-def test_scalar_input_and_tf_function_with_unknown_batch(tiny_vocab):
-    tokenizer = BertTokenizer(tiny_vocab)
+def test_scalar_input_and_tf_function_with_unknown_batch():
+    tokenizer = BertTokenizer(TINY_VOCAB)
     assert tokenizer(tf.constant("hello!")).numpy().tolist() == [5, 8]
     empty = tokenizer.tokenize_with_offsets(tf.constant([], tf.string))
     assert [part.to_list() for part in empty] == [[], [], []]
@@ -117,13 +117,14 @@ def _reference_normalize(text: str, lowercase: bool) -> str:
 
 
 @pytest.mark.parametrize("vocab", ["uncased", "cased"])
-def test_offsets_slice_back_to_each_token(vocab, parity_sample):
+def test_offsets_slice_back_to_each_token(vocab):
     lowercase = vocab == "uncased"
     tokenizer = BertTokenizer(str(VOCAB_FILES[vocab]), lowercase=lowercase)
-    ids, starts, ends = tokenizer.tokenize_with_offsets(tf.constant(parity_sample))
+    texts = list(parity_sample())
+    ids, starts, ends = tokenizer.tokenize_with_offsets(tf.constant(texts))
     checked, wrong = 0, []
     for text, row_ids, row_starts, row_ends in zip(
-        parity_sample, ids.to_list(), starts.to_list(), ends.to_list()
+        texts, ids.to_list(), starts.to_list(), ends.to_list()
     ):
         data = text.encode("utf-8")
         assert row_starts == sorted(row_starts) and all(s < e for s, e in zip(row_starts, row_ends))

@@ -83,6 +83,8 @@ def read_conll(
     """
     if scheme not in SCHEMES:
         raise ValueError(f"scheme must be one of {SCHEMES}, got {scheme!r}")
+    if label_names is not None and len(set(label_names)) != len(label_names):
+        raise ValueError(f"label_names has duplicates: {list(label_names)}")
     sentences: list[TaggedSentence] = []
     words: list[str] = []
     tags: list[str] = []

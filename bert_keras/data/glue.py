@@ -103,7 +103,10 @@ def read_glue(task: str, path: PathLike) -> TextSplit:
 
 def _has_header(path: PathLike, spec: GlueTask) -> bool:
     with open(path, encoding="utf-8-sig", errors="replace", newline="\n") as f:
-        fields = {field.strip() for field in f.readline().split("\t")}
+        line = f.readline()
+    if not line.strip():  # an empty file or blank first line: reading reports it
+        return False
+    fields = {field.strip() for field in line.split("\t")}
     if {*spec.text_columns, spec.label_column} <= fields:
         return True
     if len(fields) < _STSB_ORIGINAL_FIELDS:

@@ -97,6 +97,8 @@ def read_table(
     if regression:
         return TextSplit(os.fspath(path), make_examples(path, records, texts, label_column,
                                                         float_label), None)
+    if label_names is not None and len(set(label_names)) != len(label_names):
+        raise ValueError(f"label_names has duplicates: {list(label_names)}")
     if label_names is None:
         label_names = sorted_labels({class_label(values[-1]) for _, values in records} - {None})
     index = {name: i for i, name in enumerate(label_names)}

@@ -76,9 +76,11 @@ def test_errors_name_file_line_and_problem(write, raises_data_error, text, kwarg
         read_conll(path, **kwargs)
 
 
-def test_bad_scheme_argument(tasks):
+def test_bad_arguments(tasks):
     with pytest.raises(ValueError, match="scheme must be one of"):
         read_conll(tasks / "conll2003_train.txt", scheme="bioes")
+    with pytest.raises(ValueError, match="duplicates"):
+        read_conll(tasks / "conll2003_train.txt", label_names=["O", "O"])
 
 
 def test_full_conll2003(shared):

@@ -93,6 +93,8 @@ def test_task_names():
          ["expected at least 7 tab-separated fields, found 6"]),
         ("stsb", "sentence1\tsentence2\n", 1, ["neither a GLUE STS-B header"]),
         ("sst2", "", None, ["empty file"]),
+        ("stsb", "", None, ["empty file"]),
+        ("stsb", "\ng\tf\ty\t1\t2.0\ta\tb\n", 1, ["blank line"]),
     ],
 )
 def test_errors_name_file_line_and_problem(write, raises_data_error, task, text, line, fragments):

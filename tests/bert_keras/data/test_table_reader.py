@@ -101,6 +101,8 @@ def test_unknown_extension_and_bad_arguments(write, raises_data_error):
     path = write("data.txt", "text\tlabel\nok\t1\n")
     with raises_data_error(path, None, "pass file_format="):
         read_table(path, "text", "label")
+    with pytest.raises(ValueError, match="duplicates"):
+        read_table(path, "text", "label", file_format="tsv", label_names=["1", "1"])
     with pytest.raises(ValueError, match="1 or 2 columns"):
         read_table(path, ["a", "b", "c"], "label", file_format="tsv")
     with pytest.raises(ValueError, match="need a header line"):

@@ -5,9 +5,11 @@ from __future__ import annotations
 import doctest
 import math
 import warnings
+from pathlib import Path
 
 import pytest
 
+from bert_keras.data import gold_answers, read_conll, read_squad
 from training import metrics
 from training.metrics import (
     accuracy,
@@ -30,6 +32,10 @@ def _reset_keras_state():
     """Replaces tests/conftest.py's per-test Keras reset (~0.3 s each): metrics use no Keras."""
     yield
 
+
+SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
+needs_shared_data = pytest.mark.skipif(not SHARED_DATA.is_dir(),
+                                       reason="../shared/data is not present (fresh clone)")
 
 # TP = 2, FN = 1, FP = 1, TN = 1 for class 1.
 LABELS = [1, 1, 1, 0, 0]
@@ -92,6 +98,26 @@ def test_entity_scores_default_and_strict():
     assert none_found == {"precision": 0.0, "recall": 0.0, "f1": 0.0}
 
 
+@needs_shared_data
+def test_entity_scores_on_conll2003_dev():
+    path = SHARED_DATA / "conll2003" / "eng.testa"
+    tags = [s.tags for s in read_conll(path).sentences]
+    # The file's own IOB1 tags, read the way conlleval reads them, give the same 5942 entities.
+    iob1, sentence = [], []
+    for line in path.read_text(encoding="utf-8").split("\n"):
+        if line and not line.startswith("-DOCSTART-"):
+            sentence.append(line.split()[-1])
+        elif sentence:
+            iob1.append(sentence)
+            sentence = []
+    assert entity_scores(tags, iob1) == {"precision": 1.0, "recall": 1.0, "f1": 1.0}
+    assert entity_scores(tags, tags, strict=True)["f1"] == 1.0
+    # Dropping every MISC entity from the predictions: recall (5942 - 922) / 5942.
+    no_misc = [[tag if not tag.endswith("MISC") else "O" for tag in s] for s in tags]
+    scores = entity_scores(tags, no_misc)
+    assert (scores["precision"], scores["recall"]) == (1.0, pytest.approx(5020 / 5942))
+
+
 @pytest.mark.parametrize(
     "text, normalized",
     [
@@ -152,6 +178,17 @@ def test_gold_answer_that_normalizes_to_nothing_v1_and_v2():
     assert squad_v1_scores({"q": ["The"]}, {"q": "a"}) == {"exact_match": 100.0, "f1": 0.0}
     v2 = squad_v2_scores({"q": ["The"]}, {"q": "a"})
     assert (v2["exact_match"], v2["f1"], v2["has_answer_total"]) == (100.0, 100.0, 1)
+
+
+@needs_shared_data
+def test_squad_v1_scores_on_the_shared_subset():
+    examples = read_squad(SHARED_DATA / "squad_v1.1_train_subset"
+                          / "train-v1.1-subset-44articles.json")
+    gold = gold_answers(examples)
+    perfect = {e.id: f"The {e.answer_texts[0]}." for e in examples}
+    assert squad_v1_scores(gold, perfect) == {"exact_match": 100.0, "f1": 100.0}
+    half = dict(list(perfect.items())[: len(perfect) // 2])
+    assert squad_v1_scores(gold, half)["exact_match"] == pytest.approx(100 * 5938 / 11877)
 
 
 def test_metrics_for_task():

@@ -114,12 +114,7 @@ class BertPacker(keras.layers.Layer):
         word_parts = [tf.RaggedTensor.from_tensor(cls)]
         type_parts = [tf.RaggedTensor.from_tensor(tf.zeros_like(cls))]
         for index, segment in enumerate(segments):
-            position = segment.with_flat_values(
-                tf.range(tf.size(segment.flat_values, tf.int64))
-                - tf.repeat(segment.row_starts(), segment.row_lengths())
-            )
-            limit = tf.repeat(kept[:, index], segment.row_lengths())
-            keep = position.with_flat_values(position.flat_values < limit)
+            keep = tf.ragged.range(segment.row_lengths()) < kept[:, index : index + 1]
             truncated = tf.ragged.boolean_mask(segment, keep)
             truncated = tf.concat([truncated, tf.RaggedTensor.from_tensor(sep)], axis=1)
             word_parts.append(truncated)

@@ -67,9 +67,27 @@ def _check_tf_config() -> None:
         raise ValueError(f"TF_CONFIG task {task} is not in its cluster {cluster}")
 
 
+class _MultiWorkerMirroredStrategy(tf.distribute.MultiWorkerMirroredStrategy):
+    """`MultiWorkerMirroredStrategy` with a `reduce` that Keras 3 `fit` can use.
+
+    With more than one worker, Keras 3.15 `fit` calls `reduce` on a whole nested input batch
+    (`_maybe_symbolic_build`: "Attempt to convert a value ({'input_word_ids': PerReplica...")
+    and with `axis=0` on scalar metric results ("Invalid reduction dimension 0 for input with
+    0 dimensions"); see keras-team/keras#20585 and #20329. Here nested values are reduced
+    leaf by leaf and scalars across replicas only.
+    """
+
+    def reduce(self, reduce_op, value, axis):
+        if tf.nest.is_nested(value):
+            return tf.nest.map_structure(lambda leaf: self.reduce(reduce_op, leaf, axis), value)
+        if axis is not None and self.experimental_local_results(value)[0].shape.rank == 0:
+            axis = None
+        return super().reduce(reduce_op, value, axis)
+
+
 def _multi_worker_strategy() -> tf.distribute.MultiWorkerMirroredStrategy:
     _check_tf_config()
-    return tf.distribute.MultiWorkerMirroredStrategy()
+    return _MultiWorkerMirroredStrategy()
 
 
 def _gpu_strategy() -> tf.distribute.Strategy:
@@ -79,6 +97,12 @@ def _gpu_strategy() -> tf.distribute.Strategy:
     if len(gpus) == 1:
         return tf.distribute.OneDeviceStrategy(gpus[0].name)
     return tf.distribute.get_strategy()
+
+
+def _mirrored_strategy() -> tf.distribute.MirroredStrategy:
+    if tf.config.list_logical_devices("GPU"):
+        return tf.distribute.MirroredStrategy()
+    return tf.distribute.MirroredStrategy([d.name for d in tf.config.list_logical_devices("CPU")])
 
 
 def _auto_strategy() -> tf.distribute.Strategy:
@@ -94,7 +118,7 @@ STRATEGIES: dict[str, Callable[[], tf.distribute.Strategy]] = {
     "auto": _auto_strategy,
     "default": tf.distribute.get_strategy,
     "one_device": _one_device_strategy,
-    "mirrored": tf.distribute.MirroredStrategy,
+    "mirrored": _mirrored_strategy,
     "multi_worker": _multi_worker_strategy,
     "tpu": _tpu_strategy,
 }
@@ -107,7 +131,8 @@ def make_strategy(name: str = "auto") -> tf.distribute.Strategy:
       (more than one), `OneDeviceStrategy` (one GPU), or the default strategy (CPU).
     - `default`: TensorFlow's default (no distribution).
     - `one_device`: the first GPU, else the CPU.
-    - `mirrored`: `MirroredStrategy` over all local GPUs (or the CPU's logical devices).
+    - `mirrored`: `MirroredStrategy` over all local GPUs; without GPUs over all logical CPU
+      devices (see `tf.config.set_logical_device_configuration`).
     - `multi_worker`: `MultiWorkerMirroredStrategy`, cluster and task from `TF_CONFIG`.
     - `tpu`: connects to and initialises the TPU system, then `TPUStrategy`.
 

@@ -1,0 +1,221 @@
+"""Callbacks for a training run and a `fit` that resumes a crashed run mid-epoch.
+
+`make_callbacks(output_dir)` gives a run directory with:
+
+    output_dir/backup/step-<N>.weights.h5   latest weights + optimizer state (resume after a crash)
+    output_dir/best.keras                   best model so far on the monitored validation metric
+    output_dir/logs/                        TensorBoard (when the tensorboard package is installed)
+    output_dir/history.csv                  one row per epoch (appended to across restarts)
+
+Keras' own `BackupAndRestore` (3.15) records the batch it saved at but resumes at the start of
+that epoch, so a run killed mid-epoch replays the epoch's first batches on top of weights that
+already saw them and ends with more optimizer steps than an uninterrupted run. `StepBackup`
+plus `fit` resume at the exact step, with the data at the same position.
+
+Example:
+    >>> import tempfile
+    >>> [type(c).__name__ for c in make_callbacks(tempfile.mkdtemp(), tensorboard=False)]
+    ['StepBackup', 'ModelCheckpoint', 'CSVLogger']
+"""
+
+from __future__ import annotations
+
+import csv
+import importlib.util
+import os
+import re
+import shutil
+from typing import Sequence
+
+import keras
+import tensorflow as tf
+
+from training.strategy import is_chief
+
+_BACKUP_FILE = re.compile(r"^step-(\d+)\.weights\.h5$")
+
+
+class StepBackup(keras.callbacks.Callback):
+    """Backs up the model and optimizer state every `save_freq` steps (an int) and at the end
+    of every epoch, to `backup_dir/step-<N>.weights.h5`, where N counts the batches trained.
+
+    Each file is written under a temporary name and then renamed, so a kill while saving
+    leaves the previous backup intact; older backups are removed afterwards. With
+    `write=False` (multi-worker runs, on all but the chief) it restores but never writes.
+    Resume through `training.callbacks.fit`, which restores the backup, skips the batches
+    already trained and continues inside the interrupted epoch.
+
+    Example:
+        >>> import tempfile
+        >>> StepBackup(tempfile.mkdtemp(), save_freq=100).latest_step()
+        0
+    """
+
+    def __init__(self, backup_dir: str, save_freq: int | str = "epoch", write: bool = True):
+        super().__init__()
+        if save_freq != "epoch" and not (isinstance(save_freq, int) and save_freq > 0):
+            raise ValueError(f"save_freq must be 'epoch' or a positive int, got {save_freq!r}")
+        self.backup_dir = os.fspath(backup_dir)
+        self.save_freq = save_freq
+        self.write = write
+        self.step = 0
+        self._saved_step = 0
+        self._epoch_start_step = 0
+        self._restored = False
+
+    def _backups(self) -> dict[int, str]:
+        if not os.path.isdir(self.backup_dir):
+            return {}
+        return {int(match.group(1)): os.path.join(self.backup_dir, name)
+                for name in os.listdir(self.backup_dir)
+                if (match := _BACKUP_FILE.match(name))}
+
+    def latest_step(self) -> int:
+        """The step of the newest backup on disk (0 if there is none)."""
+        return max(self._backups(), default=0)
+
+    def restore(self, model: keras.Model) -> int:
+        """Loads the newest backup into `model` (built and compiled) and returns its step."""
+        self.step = self._saved_step = self.latest_step()
+        if self.step:
+            if model.optimizer is None:
+                raise ValueError("compile the model before restoring a backup into it")
+            if not model.optimizer.built:
+                with model.distribute_strategy.scope():
+                    model.optimizer.build(model.trainable_variables)
+            model.load_weights(self._backups()[self.step])
+        self._restored = True
+        return self.step
+
+    def on_train_begin(self, logs=None):
+        if not self._restored and self.latest_step():
+            raise RuntimeError(
+                f"{self.backup_dir} holds a backup at step {self.latest_step()}: resume with "
+                "training.callbacks.fit(...), or delete the directory to start afresh")
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._epoch_start_step = self.step
+
+    def on_train_batch_end(self, batch, logs=None):
+        self.step = self._epoch_start_step + batch + 1
+        if self.save_freq != "epoch" and self.step // self.save_freq > self._saved_step // self.save_freq:
+            self._save()
+
+    def on_epoch_end(self, epoch, logs=None):
+        if self.step != self._saved_step:
+            self._save()
+
+    def _save(self) -> None:
+        self._saved_step = self.step
+        if not self.write:
+            return
+        older = self._backups()
+        os.makedirs(self.backup_dir, exist_ok=True)
+        partial = os.path.join(self.backup_dir, "partial.weights.h5")
+        self.model.save_weights(partial)
+        os.replace(partial, os.path.join(self.backup_dir, f"step-{self.step}.weights.h5"))
+        for step, path in older.items():
+            if step != self.step:
+                os.remove(path)
+
+    def delete(self) -> None:
+        """Removes the backup directory (this process writes backups only)."""
+        if self.write and os.path.isdir(self.backup_dir):
+            shutil.rmtree(self.backup_dir)
+
+
+def _best_so_far(history_csv: str, monitor: str, mode: str) -> float | None:
+    """The best `monitor` value in an earlier run's history, so `best.keras` survives a restart."""
+    if not os.path.exists(history_csv):
+        return None
+    with open(history_csv, newline="") as file:
+        values = [float(row[monitor]) for row in csv.DictReader(file) if row.get(monitor)]
+    if not values:
+        return None
+    return min(values) if mode == "min" else max(values)
+
+
+def make_callbacks(output_dir: str, monitor: str = "val_loss", mode: str = "min",
+                   save_freq: int | str = "epoch", strategy: tf.distribute.Strategy | None = None,
+                   save_weights_only: bool = False,
+                   tensorboard: bool | None = None) -> list[keras.callbacks.Callback]:
+    """The callbacks of a training run writing to `output_dir` (see the module docstring).
+
+    `monitor`/`mode` (`min` or `max`) choose the best model; `save_freq` is how often
+    (steps, or `"epoch"`) the crash backup is written. In a multi-worker run only the chief
+    writes; the other workers get just the (read-only) backup callback. `tensorboard=None`
+    adds TensorBoard logging when the `tensorboard` package is installed (TensorFlow does
+    not depend on it); `True` requires it. Keras adds the progress bar itself (`verbose` of
+    `model.fit`).
+
+    Example:
+        >>> import tempfile
+        >>> callbacks = make_callbacks(tempfile.mkdtemp(), monitor="val_accuracy", mode="max",
+        ...                            save_freq=500)
+        >>> callbacks[0].save_freq, callbacks[1].monitor
+        (500, 'val_accuracy')
+    """
+    if mode not in ("min", "max"):
+        raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+    installed = importlib.util.find_spec("tensorboard") is not None
+    if tensorboard and not installed:
+        raise ImportError("tensorboard=True needs the tensorboard package: pip install tensorboard")
+    output_dir = os.fspath(output_dir)
+    chief = is_chief(strategy or tf.distribute.get_strategy())
+    backup = StepBackup(os.path.join(output_dir, "backup"), save_freq=save_freq, write=chief)
+    if not chief:
+        return [backup]
+    os.makedirs(output_dir, exist_ok=True)
+    history_csv = os.path.join(output_dir, "history.csv")
+    best_path = os.path.join(output_dir, "best.weights.h5" if save_weights_only else "best.keras")
+    callbacks = [
+        backup,
+        keras.callbacks.ModelCheckpoint(
+            best_path, monitor=monitor, mode=mode, save_best_only=True,
+            save_weights_only=save_weights_only,
+            initial_value_threshold=_best_so_far(history_csv, monitor, mode)),
+    ]
+    if (installed if tensorboard is None else tensorboard):
+        callbacks.append(keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")))
+    return callbacks + [keras.callbacks.CSVLogger(history_csv, append=True)]
+
+
+def fit(model: keras.Model, train_data: tf.data.Dataset, epochs: int, steps_per_epoch: int,
+        validation_data: tf.data.Dataset | None = None,
+        callbacks: Sequence[keras.callbacks.Callback] = (), delete_backup: bool = False,
+        verbose: str | int = "auto") -> dict[str, list[float]]:
+    """`model.fit` for `epochs * steps_per_epoch` batches that resumes a crashed run exactly.
+
+    `train_data` yields batches in a deterministic order (seeded shuffle) and is repeated.
+    With a `StepBackup` among `callbacks` (as `make_callbacks` returns), the newest backup is
+    restored first: training continues at the saved step, inside the interrupted epoch, on
+    the batches that follow the ones already trained (`train_data.repeat().skip(step)`, which
+    reads and drops those batches). Keep `steps_per_epoch` and the data the same across
+    restarts. Returns the merged history (`{}` if the backup shows the run had finished).
+
+    Example:
+        >>> import tempfile
+        >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        >>> model.compile("sgd", "mse")
+        >>> data = tf.data.Dataset.from_tensors(([[1.0]], [[2.0]]))
+        >>> history = fit(model, data, epochs=2, steps_per_epoch=3, verbose=0,
+        ...               callbacks=make_callbacks(tempfile.mkdtemp(), monitor="loss"))
+        >>> len(history["loss"]), int(model.optimizer.iterations)
+        (2, 6)
+    """
+    backup = next((c for c in callbacks if isinstance(c, StepBackup)), None)
+    start = backup.restore(model) if backup else 0
+    epoch, offset = divmod(start, steps_per_epoch)
+    history: dict[str, list[float]] = {}
+    while epoch < epochs:
+        last_epoch = epoch + 1 if offset else epochs
+        result = model.fit(train_data.repeat().skip(epoch * steps_per_epoch + offset),
+                           validation_data=validation_data, initial_epoch=epoch,
+                           epochs=last_epoch, steps_per_epoch=steps_per_epoch - offset,
+                           callbacks=list(callbacks), verbose=verbose, shuffle=False)
+        for key, values in result.history.items():
+            history.setdefault(key, []).extend(values)
+        epoch, offset = last_epoch, 0
+    if backup and delete_backup:
+        backup.delete()
+    return history

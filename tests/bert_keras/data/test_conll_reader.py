@@ -7,6 +7,8 @@ from collections import Counter
 import pytest
 
 from bert_keras.data import TaggedSentence, read_conll
+from reader_testdata import (SHARED_DATA, TASKS, _reset_keras_state,  # noqa: F401
+                             needs_shared_data, raises_data_error, write)
 
 CONLL_LABELS = ("O", "B-LOC", "I-LOC", "B-MISC", "I-MISC", "B-ORG", "I-ORG", "B-PER", "I-PER")
 
@@ -15,8 +17,8 @@ def entity_counts(split) -> Counter:
     return Counter(tag[2:] for s in split.sentences for tag in s.tags if tag.startswith("B-"))
 
 
-def test_train_sample_converts_iob1_to_iob2(tasks):
-    split = read_conll(tasks / "conll2003_train.txt")
+def test_train_sample_converts_iob1_to_iob2():
+    split = read_conll(TASKS / "conll2003_train.txt")
     assert split.label_names == CONLL_LABELS
     assert len(split) == 4
     assert split.sentences[0] == TaggedSentence(
@@ -29,9 +31,9 @@ def test_train_sample_converts_iob1_to_iob2(tasks):
     assert last.tags[golan:golan + 3] == ["B-LOC", "I-LOC", "B-LOC"]
 
 
-def test_dev_sample_with_train_labels(tasks):
-    train = read_conll(tasks / "conll2003_train.txt")
-    dev = read_conll(tasks / "conll2003_dev.txt", label_names=train.label_names)
+def test_dev_sample_with_train_labels():
+    train = read_conll(TASKS / "conll2003_train.txt")
+    dev = read_conll(TASKS / "conll2003_dev.txt", label_names=train.label_names)
     assert len(dev) == 5 and dev.label_names == CONLL_LABELS
     assert dev.sentences[0].words[:3] == ["CRICKET", "-", "LEICESTERSHIRE"]
     # "Brazilian-born Spanish": I-MISC B-MISC (two touching entities) -> B-MISC B-MISC.
@@ -42,10 +44,10 @@ def test_dev_sample_with_train_labels(tasks):
                                                ["O", "B-ORG", "I-ORG", "O"], 87)
 
 
-def test_chosen_column_and_iob2_input(write, tasks):
-    chunks = read_conll(tasks / "conll2003_train.txt", tag_column=2)
+def test_chosen_column_and_iob2_input(tmp_path):
+    chunks = read_conll(TASKS / "conll2003_train.txt", tag_column=2)
     assert chunks.sentences[0].tags[:3] == ["B-NP", "B-VP", "B-NP"]
-    path = write("iob2.txt", "Ada B-PER\nLovelace I-PER\nwrote O\n\n\n\nParis B-LOC\n")
+    path = write(tmp_path / "iob2.txt", "Ada B-PER\nLovelace I-PER\nwrote O\n\n\n\nParis B-LOC\n")
     split = read_conll(path, scheme="iob2")
     assert [s.tags for s in split.sentences] == [["B-PER", "I-PER", "O"], ["B-LOC"]]
     assert [s.line for s in split.sentences] == [1, 7]
@@ -69,23 +71,23 @@ def test_chosen_column_and_iob2_input(write, tasks):
         ("\n \n", {}, None, ["empty file"]),
     ],
 )
-def test_errors_name_file_line_and_problem(write, raises_data_error, text, kwargs, line,
-                                           fragments):
-    path = write("bad.conll", text)
+def test_errors_name_file_line_and_problem(tmp_path, text, kwargs, line, fragments):
+    path = write(tmp_path / "bad.conll", text)
     with raises_data_error(path, line, *fragments):
         read_conll(path, **kwargs)
 
 
-def test_bad_arguments(tasks):
+def test_bad_arguments():
     with pytest.raises(ValueError, match="scheme must be one of"):
-        read_conll(tasks / "conll2003_train.txt", scheme="bioes")
+        read_conll(TASKS / "conll2003_train.txt", scheme="bioes")
     with pytest.raises(ValueError, match="duplicates"):
-        read_conll(tasks / "conll2003_train.txt", label_names=["O", "O"])
+        read_conll(TASKS / "conll2003_train.txt", label_names=["O", "O"])
 
 
-def test_full_conll2003(shared):
-    train = read_conll(shared / "conll2003" / "eng.train")
-    dev = read_conll(shared / "conll2003" / "eng.testa", label_names=train.label_names)
+@needs_shared_data
+def test_full_conll2003():
+    train = read_conll(SHARED_DATA / "conll2003" / "eng.train")
+    dev = read_conll(SHARED_DATA / "conll2003" / "eng.testa", label_names=train.label_names)
     assert train.label_names == CONLL_LABELS
     assert (len(train), sum(len(s.words) for s in train.sentences)) == (14041, 203621)
     assert (len(dev), sum(len(s.words) for s in dev.sentences)) == (3250, 51362)

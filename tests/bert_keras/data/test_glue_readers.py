@@ -5,10 +5,12 @@ from __future__ import annotations
 import pytest
 
 from bert_keras.data import GLUE_TASKS, TextExample, glue_task, read_glue
+from reader_testdata import (SHARED_DATA, TASKS, _reset_keras_state,  # noqa: F401
+                             needs_shared_data, raises_data_error, write)
 
 
-def test_sst2_sample(tasks):
-    split = read_glue("sst2", tasks / "sst2_train.tsv")
+def test_sst2_sample():
+    split = read_glue("sst2", TASKS / "sst2_train.tsv")
     assert split.label_names == ("negative", "positive")
     assert len(split) == 40 and sum(e.label for e in split.examples) == 19
     assert split.examples[0] == TextExample("hide new secretions from the parental units ",
@@ -16,8 +18,8 @@ def test_sst2_sample(tasks):
     assert split.examples[-1] == TextExample("sharply ", None, 1, 41)
 
 
-def test_mrpc_sample_with_bom_and_quotes(tasks):
-    split = read_glue("MRPC", tasks / "mrpc_dev.tsv")
+def test_mrpc_sample_with_bom_and_quotes():
+    split = read_glue("MRPC", TASKS / "mrpc_dev.tsv")
     assert split.label_names == ("not_equivalent", "equivalent")
     assert len(split) == 40 and sum(e.label for e in split.examples) == 25
     first = split.examples[0]
@@ -29,8 +31,8 @@ def test_mrpc_sample_with_bom_and_quotes(tasks):
                                                  'old scores."')
 
 
-def test_rte_sample_numeric_and_named_labels(tasks, write):
-    split = read_glue("rte", tasks / "rte_train.tsv")
+def test_rte_sample_numeric_and_named_labels(tmp_path):
+    split = read_glue("rte", TASKS / "rte_train.tsv")
     assert split.label_names == ("entailment", "not_entailment")
     assert len(split) == 40 and sum(e.label for e in split.examples) == 19
     assert split.examples[0] == TextExample(
@@ -38,14 +40,14 @@ def test_rte_sample_numeric_and_named_labels(tasks, write):
         "Weapons of Mass Destruction Found in Iraq.", 1, 2)
     assert split.examples[-1].text_pair == "King Edward VIII abdicated in December 1936."
     assert split.examples[-1].label == 0
-    glue_layout = write("dev.tsv", "index\tsentence1\tsentence2\tlabel\n"
+    glue_layout = write(tmp_path / "dev.tsv", "index\tsentence1\tsentence2\tlabel\n"
                                    "0\tA cat sat.\tA cat is sitting.\tentailment\n"
                                    "1\tA cat sat.\tNo cat.\tnot_entailment\n")
     assert [e.label for e in read_glue("rte", glue_layout).examples] == [0, 1]
 
 
-def test_stsb_original_layout_sample_ignores_extra_fields(tasks):
-    split = read_glue("STS-B", tasks / "stsb_sts-train.tsv")
+def test_stsb_original_layout_sample_ignores_extra_fields():
+    split = read_glue("STS-B", TASKS / "stsb_sts-train.tsv")
     assert split.label_names is None and len(split) == 40
     assert split.examples[0] == TextExample("A plane is taking off.",
                                             "An air plane is taking off.", 5.0, 1)
@@ -55,8 +57,8 @@ def test_stsb_original_layout_sample_ignores_extra_fields(tasks):
                                              5.0, 40)
 
 
-def test_stsb_glue_layout(write):
-    path = write("train.tsv",
+def test_stsb_glue_layout(tmp_path):
+    path = write(tmp_path / "train.tsv",
                  "index\tgenre\tfilename\tyear\told_index\tsource1\tsource2\tsentence1\t"
                  "sentence2\tscore\n"
                  "0\tmain-captions\tMSRvid\t2012test\t0001\tnone\tnone\tA plane is taking off."
@@ -97,8 +99,8 @@ def test_task_names():
         ("stsb", "\ng\tf\ty\t1\t2.0\ta\tb\n", 1, ["blank line"]),
     ],
 )
-def test_errors_name_file_line_and_problem(write, raises_data_error, task, text, line, fragments):
-    path = write(f"{task}.tsv", text)
+def test_errors_name_file_line_and_problem(tmp_path, task, text, line, fragments):
+    path = write(tmp_path / f"{task}.tsv", text)
     with raises_data_error(path, line, *fragments):
         read_glue(task, path)
 
@@ -114,15 +116,17 @@ def test_errors_name_file_line_and_problem(write, raises_data_error, task, text,
         ("rte", "rte/dev.tsv", 277, 131),
     ],
 )
-def test_full_classification_files(shared, task, file, count, positives):
-    split = read_glue(task, shared / file)
+@needs_shared_data
+def test_full_classification_files(task, file, count, positives):
+    split = read_glue(task, SHARED_DATA / file)
     assert len(split) == count
     assert sum(example.label for example in split.examples) == positives
     assert split.examples[-1].line == count + 1
 
 
 @pytest.mark.parametrize("file, count", [("stsb/sts-train.tsv", 5749), ("stsb/sts-dev.tsv", 1500)])
-def test_full_stsb_files(shared, file, count):
-    split = read_glue("stsb", shared / file)
+@needs_shared_data
+def test_full_stsb_files(file, count):
+    split = read_glue("stsb", SHARED_DATA / file)
     scores = [example.label for example in split.examples]
     assert len(split) == count and min(scores) == 0.0 and max(scores) == 5.0

@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import pytest
 
 from bert_keras.data import gold_answers, read_squad, split_by_title
+from reader_testdata import (SHARED_DATA, TASKS, _reset_keras_state,  # noqa: F401
+                             needs_shared_data, raises_data_error, write)
 
 
-def squad_file(write, paragraphs_by_title: dict):
+def squad_file(tmp_path: Path, paragraphs_by_title: dict) -> Path:
     data = [{"title": t, "paragraphs": p} for t, p in paragraphs_by_title.items()]
-    return write("squad.json", json.dumps({"version": "v2.0", "data": data}))
+    return write(tmp_path / "squad.json", json.dumps({"version": "v2.0", "data": data}))
 
 
 def qa(qid: str, answers: list[tuple[str, int]], **extra) -> dict:
@@ -19,8 +22,8 @@ def qa(qid: str, answers: list[tuple[str, int]], **extra) -> dict:
             "answers": [{"text": t, "answer_start": s} for t, s in answers], **extra}
 
 
-def test_v1_sample(tasks):
-    examples = read_squad(tasks / "squad_v1.1_sample.json")
+def test_v1_sample():
+    examples = read_squad(TASKS / "squad_v1.1_sample.json")
     assert len(examples) == 15
     first, last = examples[0], examples[-1]
     assert (first.id, first.title) == ("5733be284776f41900661182", "University_of_Notre_Dame")
@@ -33,9 +36,9 @@ def test_v1_sample(tasks):
     assert gold_answers(examples)[last.id] == ["from the Spanish word montaña"]
 
 
-def test_v2_unanswerable_and_several_answers(write):
+def test_v2_unanswerable_and_several_answers(tmp_path):
     context = "Ada Lovelace wrote the first program in 1843."
-    path = squad_file(write, {"Ada": [{"context": context, "qas": [
+    path = squad_file(tmp_path, {"Ada": [{"context": context, "qas": [
         qa("a", [("Ada Lovelace", 0), ("Lovelace", 4)]),
         qa("b", [], is_impossible=True,
            plausible_answers=[{"text": "nowhere", "answer_start": 99}]),
@@ -63,23 +66,23 @@ def test_v2_unanswerable_and_several_answers(write):
         ([], ["no questions"]),
     ],
 )
-def test_errors_name_file_json_path_and_problem(write, raises_data_error, qas, fragments):
-    path = squad_file(write, {"Ada": [{"context": "Ada wrote.", "qas": qas}]})
+def test_errors_name_file_json_path_and_problem(tmp_path, qas, fragments):
+    path = squad_file(tmp_path, {"Ada": [{"context": "Ada wrote.", "qas": qas}]})
     with raises_data_error(path, None, *fragments):
         read_squad(path)
 
 
-def test_invalid_json_names_its_line(write, raises_data_error):
-    path = write("broken.json", '{"data": [\n  {"title": "A",\n  "paragraphs": [}\n]}')
+def test_invalid_json_names_its_line(tmp_path):
+    path = write(tmp_path / "broken.json", '{"data": [\n  {"title": "A",\n  "paragraphs": [}\n]}')
     with raises_data_error(path, 3, "invalid JSON"):
         read_squad(path)
-    not_squad = write("list.json", "[1, 2]")
+    not_squad = write(tmp_path / "list.json", "[1, 2]")
     with raises_data_error(not_squad, None, "the top level: expected a JSON object, found list"):
         read_squad(not_squad)
 
 
-def test_split_by_title_holds_out_whole_articles(tasks):
-    examples = read_squad(tasks / "squad_v1.1_sample.json")
+def test_split_by_title_holds_out_whole_articles():
+    examples = read_squad(TASKS / "squad_v1.1_sample.json")
     kept, held_out = split_by_title(examples, held_out=0.5, seed=1)
     held_out_titles = {e.title for e in held_out}
     assert len(held_out_titles) == 1
@@ -92,8 +95,10 @@ def test_split_by_title_holds_out_whole_articles(tasks):
         split_by_title(examples, 1.0)
 
 
-def test_full_squad_subset(shared):
-    examples = read_squad(shared / "squad_v1.1_train_subset" / "train-v1.1-subset-44articles.json")
+@needs_shared_data
+def test_full_squad_subset():
+    examples = read_squad(SHARED_DATA / "squad_v1.1_train_subset"
+                          / "train-v1.1-subset-44articles.json")
     assert len(examples) == 11877
     assert len({e.title for e in examples}) == 44
     assert examples[0].id == "5733be284776f41900661182"

@@ -6,10 +6,11 @@ import pytest
 
 from bert_keras.data import TextExample, read_table
 from bert_keras.data.columns import read_columns
+from reader_testdata import _reset_keras_state, raises_data_error, write  # noqa: F401
 
 
-def test_csv_quoting_pairs_and_discovered_labels(write):
-    train = write("train.csv", 'premise,hypothesis,label\n'
+def test_csv_quoting_pairs_and_discovered_labels(tmp_path):
+    train = write(tmp_path / "train.csv", 'premise,hypothesis,label\n'
                                '"A, b","He said ""hi""",entailment\n'
                                '"two\nlines",x,neutral\n'
                                'c,d,entailment\n')
@@ -22,23 +23,23 @@ def test_csv_quoting_pairs_and_discovered_labels(write):
     ]
 
 
-def test_tsv_has_no_quoting_and_keeps_unicode_line_separators(write):
-    path = write("data.tsv", 'text\tlabel\r\n"quoted\u2028still one line\t1\r\n')
+def test_tsv_has_no_quoting_and_keeps_unicode_line_separators(tmp_path):
+    path = write(tmp_path / "data.tsv", 'text\tlabel\r\n"quoted\u2028still one line\t1\r\n')
     [example] = read_table(path, "text", "label").examples
     assert example == TextExample('"quoted\u2028still one line', None, 0, 2)
 
 
-def test_integer_labels_sort_numerically_and_dev_is_checked(write, raises_data_error):
-    train = read_table(write("train.tsv", "s\ty\na\t10\nb\t2\nc\t-1\n"), "s", "y")
+def test_integer_labels_sort_numerically_and_dev_is_checked(tmp_path):
+    train = read_table(write(tmp_path / "train.tsv", "s\ty\na\t10\nb\t2\nc\t-1\n"), "s", "y")
     assert train.label_names == ("-1", "2", "10")
     assert [e.label for e in train.examples] == [2, 1, 0]
-    dev = write("dev.tsv", "s\ty\na\t2\nb\t3\n")
+    dev = write(tmp_path / "dev.tsv", "s\ty\na\t2\nb\t3\n")
     with raises_data_error(dev, 3, "column 'y'", "unknown label '3'", "-1, 2, 10"):
         read_table(dev, "s", "y", label_names=train.label_names)
 
 
-def test_jsonl_keys_integer_labels_and_regression(write):
-    path = write("data.jsonl", '{"q": "a?", "r": "b", "score": 3, "cls": 1}\n'
+def test_jsonl_keys_integer_labels_and_regression(tmp_path):
+    path = write(tmp_path / "data.jsonl", '{"q": "a?", "r": "b", "score": 3, "cls": 1}\n'
                                '{"q": "c?", "r": "d", "score": "0.5", "cls": "1"}\n')
     regression = read_table(path, ["q", "r"], "score", regression=True)
     assert regression.label_names is None
@@ -48,8 +49,8 @@ def test_jsonl_keys_integer_labels_and_regression(write):
     assert classes.label_names == ("1",) and [e.label for e in classes.examples] == [0, 0]
 
 
-def test_headerless_columns_by_index(write):
-    path = write("data.txt", "x\tfirst\t0\ny\tsecond\t1\n")
+def test_headerless_columns_by_index(tmp_path):
+    path = write(tmp_path / "data.txt", "x\tfirst\t0\ny\tsecond\t1\n")
     split = read_table(path, 1, 2, file_format="tsv", header=False)
     assert [(e.text, e.label) for e in split.examples] == [("first", 0), ("second", 1)]
 
@@ -77,28 +78,28 @@ def test_headerless_columns_by_index(write):
         ("quote.csv", 'text,label\n"open,1\n', 2, ["malformed CSV"]),
     ],
 )
-def test_errors_name_file_line_and_problem(write, raises_data_error, name, text, line, fragments):
-    path = write(name, text)
+def test_errors_name_file_line_and_problem(tmp_path, name, text, line, fragments):
+    path = write(tmp_path / name, text)
     with raises_data_error(path, line, *fragments):
         read_table(path, "text", "label")
 
 
 @pytest.mark.parametrize("value, problem", [("high", "label 'high' is not a number"),
                                             ("nan", "label 'nan' is not a finite number")])
-def test_regression_label_errors(write, raises_data_error, value, problem):
-    path = write("scores.tsv", f"text\tlabel\nok\t1.5\nbad\t{value}\n")
+def test_regression_label_errors(tmp_path, value, problem):
+    path = write(tmp_path / "scores.tsv", f"text\tlabel\nok\t1.5\nbad\t{value}\n")
     with raises_data_error(path, 3, "column 'label'", problem):
         read_table(path, "text", "label", regression=True)
 
 
-def test_invalid_utf8_names_its_line(write, raises_data_error):
-    path = write("latin1.tsv", "text\tlabel\nok\t1\ncaf\xe9\t0\n".encode("latin-1"))
+def test_invalid_utf8_names_its_line(tmp_path):
+    path = write(tmp_path / "latin1.tsv", "text\tlabel\nok\t1\ncaf\xe9\t0\n".encode("latin-1"))
     with raises_data_error(path, 3, "not valid UTF-8"):
         read_table(path, "text", "label")
 
 
-def test_unknown_extension_and_bad_arguments(write, raises_data_error):
-    path = write("data.txt", "text\tlabel\nok\t1\n")
+def test_unknown_extension_and_bad_arguments(tmp_path):
+    path = write(tmp_path / "data.txt", "text\tlabel\nok\t1\n")
     with raises_data_error(path, None, "pass file_format="):
         read_table(path, "text", "label")
     with pytest.raises(ValueError, match="duplicates"):
@@ -109,10 +110,10 @@ def test_unknown_extension_and_bad_arguments(write, raises_data_error):
         read_columns(path, ["text"], file_format="tsv", header=False)
 
 
-def test_min_fields_allows_extra_fields(write, raises_data_error):
-    path = write("extra.tsv", "a\tb\tc\nd\te\tf\tg\th\n")
+def test_min_fields_allows_extra_fields(tmp_path):
+    path = write(tmp_path / "extra.tsv", "a\tb\tc\nd\te\tf\tg\th\n")
     assert read_columns(path, [0, 2], header=False, min_fields=3) == [(1, ["a", "c"]),
                                                                        (2, ["d", "f"])]
-    short = write("short.tsv", "a\tb\tc\nd\te\n")
+    short = write(tmp_path / "short.tsv", "a\tb\tc\nd\te\n")
     with raises_data_error(short, 2, "expected at least 3 tab-separated fields, found 2"):
         read_columns(short, [0, 2], header=False, min_fields=3)

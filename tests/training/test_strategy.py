@@ -12,6 +12,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+import training
 from training import strategy as strategy_module
 from training.strategy import (batch_for_strategy, make_strategy, needs_drop_remainder,
                                set_precision)
@@ -22,6 +23,7 @@ from launch import train  # noqa: E402
 
 def test_docstring_examples():
     assert doctest.testmod(strategy_module).failed == 0
+    assert doctest.testmod(training).failed == 0
 
 
 def test_unknown_name_lists_the_valid_ones():

@@ -1,0 +1,99 @@
+"""make_callbacks, StepBackup and the resuming fit, in process on a one-weight model."""
+
+import csv
+import doctest
+import os
+
+import keras
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from training import callbacks as callbacks_module
+from training.callbacks import StepBackup, fit, make_callbacks
+
+
+def test_docstring_examples():
+    assert doctest.testmod(callbacks_module).failed == 0
+
+
+def _model():
+    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+    model.compile(keras.optimizers.Adam(0.1), "mse")
+    return model
+
+
+def _data():
+    x = np.arange(6, dtype="float32").reshape(6, 1)
+    return tf.data.Dataset.from_tensor_slices((x, 2 * x + 1)).batch(2)
+
+
+class Crash(keras.callbacks.Callback):
+    def __init__(self, backup, at_step):
+        super().__init__()
+        self.backup, self.at_step = backup, at_step
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.backup.step == self.at_step:
+            raise KeyboardInterrupt("crash")
+
+
+def test_run_directory_layout(tmp_path):
+    callbacks = make_callbacks(tmp_path, save_freq=2, tensorboard=False)
+    history = fit(_model(), _data(), epochs=2, steps_per_epoch=3, validation_data=_data(),
+                  callbacks=callbacks, verbose=0)
+    assert sorted(history) == ["loss", "val_loss"] and len(history["loss"]) == 2
+    assert sorted(os.listdir(tmp_path)) == ["backup", "best.keras", "history.csv"]
+    assert os.listdir(tmp_path / "backup") == ["step-6.weights.h5"]
+    fit(_model(), _data(), epochs=2, steps_per_epoch=3, callbacks=callbacks, delete_backup=True,
+        verbose=0)
+    assert not (tmp_path / "backup").exists()
+
+
+def test_crash_and_resume_in_process_matches_one_run(tmp_path):
+    keras.utils.set_random_seed(1)
+    reference = _model()
+    fit(reference, _data(), epochs=3, steps_per_epoch=3, verbose=0)
+
+    keras.utils.set_random_seed(1)
+    crashed = _model()
+    callbacks = make_callbacks(tmp_path, monitor="loss", save_freq=2, tensorboard=False)
+    with pytest.raises(KeyboardInterrupt):
+        fit(crashed, _data(), epochs=3, steps_per_epoch=3, verbose=0,
+            callbacks=callbacks + [Crash(callbacks[0], at_step=5)])
+    assert callbacks[0].latest_step() == 4
+
+    resumed = _model()
+    history = fit(resumed, _data(), epochs=3, steps_per_epoch=3, verbose=0,
+                  callbacks=make_callbacks(tmp_path, monitor="loss", save_freq=2,
+                                           tensorboard=False))
+    assert len(history["loss"]) == 2  # the rest of epoch 2, then epoch 3
+    assert int(resumed.optimizer.iterations) == int(reference.optimizer.iterations) == 9
+    for got, expected in zip(resumed.get_weights(), reference.get_weights()):
+        np.testing.assert_allclose(got, expected, rtol=1e-6)
+    finished = fit(resumed, _data(), epochs=3, steps_per_epoch=3, verbose=0,
+                   callbacks=make_callbacks(tmp_path, monitor="loss", tensorboard=False))
+    assert finished == {}
+
+
+def test_plain_model_fit_refuses_to_ignore_a_backup(tmp_path):
+    backup = StepBackup(tmp_path, save_freq=1)
+    fit(_model(), _data(), epochs=1, steps_per_epoch=2, callbacks=[backup], verbose=0)
+    with pytest.raises(RuntimeError, match="holds a backup at step 2: resume with"):
+        _model().fit(_data(), epochs=1, callbacks=[StepBackup(tmp_path)], verbose=0,
+                     shuffle=False)
+
+
+def test_best_model_threshold_survives_a_restart(tmp_path):
+    with open(tmp_path / "history.csv", "w", newline="") as file:
+        writer = csv.writer(file)
+        writer.writerows([["epoch", "loss", "val_accuracy"], [0, 0.9, 0.6], [1, 0.7, 0.8]])
+    best = make_callbacks(tmp_path, monitor="val_accuracy", mode="max", tensorboard=False)[1]
+    assert isinstance(best, keras.callbacks.ModelCheckpoint) and best.best == 0.8
+
+
+def test_argument_errors(tmp_path):
+    with pytest.raises(ValueError, match="mode must be 'min' or 'max', got 'auto'"):
+        make_callbacks(tmp_path, mode="auto")
+    with pytest.raises(ValueError, match="save_freq must be 'epoch' or a positive int"):
+        StepBackup(tmp_path, save_freq=0)

@@ -18,6 +18,8 @@ setup(
         "numpy>=1.26,<3",
         "ml-dtypes>=0.5",
         "safetensors==0.8.0",
+        "scipy==1.17.1",
+        "seqeval==1.2.2",
     ],
     extras_require={
         # Parity tests compare against Hugging Face transformers on the CPU build of torch.

@@ -1,7 +1,7 @@
 """Shared by the text tests: paths, a tiny vocabulary, the parity sample, the reference script.
 
-(A module rather than a conftest.py: pytest.ini's --doctest-modules imports every conftest.py as
-a module named `conftest`, so a second one would clash with tests/conftest.py.)
+(A module rather than a second conftest.py: under --doctest-modules pytest imports every
+conftest.py as a module named `conftest`, and two of them clash.)
 """
 
 from __future__ import annotations

@@ -98,7 +98,9 @@ class StepBackup(keras.callbacks.Callback):
 
     def on_train_batch_end(self, batch, logs=None):
         self.step = self._epoch_start_step + batch + 1
-        if self.save_freq != "epoch" and self.step // self.save_freq > self._saved_step // self.save_freq:
+        if self.save_freq == "epoch":
+            return
+        if self.step // self.save_freq > self._saved_step // self.save_freq:
             self._save()
 
     def on_epoch_end(self, epoch, logs=None):
@@ -186,7 +188,9 @@ def fit(model: keras.Model, train_data: tf.data.Dataset, epochs: int, steps_per_
         verbose: str | int = "auto") -> dict[str, list[float]]:
     """`model.fit` for `epochs * steps_per_epoch` batches that resumes a crashed run exactly.
 
-    `train_data` yields batches in a deterministic order (seeded shuffle) and is repeated.
+    `train_data` yields batches in a deterministic order and is repeated: shuffle with a
+    seed and `reshuffle_each_iteration=False` (or shuffle the data beforehand); TF 2.21
+    re-seeds a reshuffling `shuffle` when a strategy distributes the dataset.
     With a `StepBackup` among `callbacks` (as `make_callbacks` returns), the newest backup is
     restored first: training continues at the saved step, inside the interrupted epoch, on
     the batches that follow the ones already trained (`train_data.repeat().skip(step)`, which

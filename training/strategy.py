@@ -23,12 +23,12 @@ import tensorflow as tf
 PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
-def _tpu_resolver(tpu: str = "") -> tf.distribute.cluster_resolver.TPUClusterResolver:
+def _tpu_resolver() -> tf.distribute.cluster_resolver.TPUClusterResolver:
     try:
-        return tf.distribute.cluster_resolver.TPUClusterResolver(tpu=tpu)
+        return tf.distribute.cluster_resolver.TPUClusterResolver()
     except (ValueError, RuntimeError, tf.errors.NotFoundError) as error:
-        raise RuntimeError(f"no TPU found (TPUClusterResolver(tpu={tpu!r}) failed: {error}); "
-                           "use strategy 'auto' to fall back to GPUs or the CPU") from error
+        raise RuntimeError(f"no TPU found (TPUClusterResolver() failed: {error}); use strategy "
+                           "'auto' to fall back to GPUs or the CPU") from error
 
 
 def _tpu_strategy() -> tf.distribute.TPUStrategy:

@@ -3,8 +3,9 @@ and resume tests as a separate process (device set-up and TF_CONFIG must precede
 initialisation, and a crash test needs a process to kill).
 
 Prints `step N` after every batch, `resumed from step N` at start, and `PAUSED` before
-sleeping at `--pause-at-step` (so that a test can kill it there). Writes the final flat
-weights, the number of replicas, whether it is the chief, `optimizer.iterations`, the per-epoch losses and the loss on all data to `--result`.
+sleeping at `--pause-at-step` (so that a test can kill it there). Writes to `--result` the
+number of replicas, whether it is the chief, `optimizer.iterations`, the per-epoch losses,
+the loss on all data and the final weights (flattened).
 """
 
 import argparse

@@ -188,9 +188,10 @@ def fit(model: keras.Model, train_data: tf.data.Dataset, epochs: int, steps_per_
         verbose: str | int = "auto") -> dict[str, list[float]]:
     """`model.fit` for `epochs * steps_per_epoch` batches that resumes a crashed run exactly.
 
-    `train_data` yields batches in a deterministic order and is repeated: shuffle with a
-    seed and `reshuffle_each_iteration=False` (or shuffle the data beforehand); TF 2.21
-    re-seeds a reshuffling `shuffle` when a strategy distributes the dataset.
+    `train_data` yields batches in a reproducible order (a seeded shuffle) and is repeated.
+    (A seeded shuffle with `reshuffle_each_iteration=True` gives another, still reproducible,
+    order once a strategy distributes it (TF 2.21); compare runs across strategies with
+    `reshuffle_each_iteration=False`.)
     With a `StepBackup` among `callbacks` (as `make_callbacks` returns), the newest backup is
     restored first: training continues at the saved step, inside the interrupted epoch, on
     the batches that follow the ones already trained (`train_data.repeat().skip(step)`, which

@@ -1,7 +1,6 @@
 """Optimizers: warmup/decay schedule values, weight-decay exclusions, LAMB, mixed precision."""
 
 import dataclasses
-import doctest
 import re
 
 import keras
@@ -9,14 +8,10 @@ import numpy as np
 import pytest
 
 from bert_keras.models import bert_classifier
-from training import optimization
 from training.optimization import AdamW, Lamb, WarmupDecay, make_optimizer
 
 NO_DECAY = re.compile(r"/(gamma|beta|bias)$")
 
-
-def test_docstring_examples():
-    assert doctest.testmod(optimization).failed == 0
 
 
 @pytest.mark.parametrize("decay,power,expected", [

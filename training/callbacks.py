@@ -41,7 +41,8 @@ class StepBackup(keras.callbacks.Callback):
 
     Each file is written under a temporary name and then renamed, so a kill while saving
     leaves the previous backup intact; older backups are removed afterwards. With
-    `write=False` (multi-worker runs, on all but the chief) it restores but never writes.
+    `write=False` (multi-worker runs, on all but the chief) it restores but never writes, so
+    every worker must see the chief's `backup_dir` (a shared file system or bucket).
     Resume through `training.callbacks.fit`, which restores the backup, skips the batches
     already trained and continues inside the interrupted epoch.
 

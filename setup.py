@@ -20,6 +20,7 @@ setup(
         "safetensors==0.8.0",
         "scipy==1.17.1",
         "seqeval==1.2.2",
+        "tensorboard==2.21.0",
     ],
     extras_require={
         # Parity tests compare against Hugging Face transformers on the CPU build of torch.

@@ -16,7 +16,9 @@ import sys
 
 SUBCOMMAND_MODULES = (
     "bert_keras.checkpoints.cli",
+    "bert_keras.text.cli",
     "bert_keras.demo",
+    "training.cli",
 )
 
 

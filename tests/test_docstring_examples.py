@@ -10,11 +10,12 @@ import bert_keras
 import export
 import training
 
+PACKAGES = (bert_keras, training, export)
 MODULES = sorted(
-    info.name
-    for package in (bert_keras, training, export)
-    for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
-    if not info.name.endswith("__main__"))
+    [package.__name__ for package in PACKAGES]
+    + [info.name for package in PACKAGES
+       for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
+       if not info.name.endswith("__main__")])
 
 
 @pytest.mark.parametrize("name", MODULES)

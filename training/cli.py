@@ -1,0 +1,124 @@
+"""`bert-keras finetune | evaluate | predict`.
+
+Example:
+    $ bert-keras finetune --task sst2 --init path/to/hf_bert --data-dir glue/SST-2 --output-dir runs/sst2
+    $ bert-keras evaluate --model runs/sst2 --data-dir glue/SST-2
+    $ bert-keras predict --model runs/sst2 "a gripping, beautifully made film"
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+
+from bert_keras.data import DataError
+from training.tasks import TASKS
+
+_EXPECTED_ERRORS = (DataError, FileNotFoundError, ValueError)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    finetune = subparsers.add_parser("finetune", help="fine-tune a BERT model on a task")
+    finetune.add_argument("--task", required=True, choices=TASKS)
+    finetune.add_argument("--init", required=True,
+                          help="HF dir, Google checkpoint, .keras file, finetune run dir, or a "
+                               "preset name (random weights; needs --vocab)")
+    finetune.add_argument("--output-dir", required=True)
+    _add_data_arguments(finetune)
+    finetune.add_argument("--train-file")
+    finetune.add_argument("--vocab", help="vocab.txt (default: next to the --init weights)")
+    finetune.add_argument("--cased", action="store_true", default=None,
+                          help="keep case and accents (default: the checkpoint's own setting)")
+    finetune.add_argument("--text-columns", nargs="+", help="csv task: one or two text columns")
+    finetune.add_argument("--label-column", help="csv task: the label column")
+    finetune.add_argument("--regression", action="store_true", help="csv task: float labels")
+    finetune.add_argument("--seq-length", type=int, default=128)
+    finetune.add_argument("--batch-size", type=int, default=32, help="per replica")
+    finetune.add_argument("--epochs", type=int, default=3)
+    finetune.add_argument("--learning-rate", type=float, default=5e-5)
+    finetune.add_argument("--warmup-ratio", type=float, default=0.1)
+    finetune.add_argument("--weight-decay", type=float, default=0.01)
+    finetune.add_argument("--optimizer", choices=("adamw", "lamb"), default="adamw")
+    finetune.add_argument("--strategy", default="auto",
+                          choices=("auto", "default", "one_device", "mirrored", "multi_worker",
+                                   "tpu"))
+    finetune.add_argument("--precision", default="auto",
+                          choices=("auto", "float32", "mixed_float16", "mixed_bfloat16"))
+    finetune.add_argument("--xla", action="store_true", help="compile train steps with XLA")
+    finetune.add_argument("--seed", type=int, default=0)
+    finetune.add_argument("--save-every", type=int, default=None,
+                          help="back up for crash recovery every N steps (default: each epoch)")
+    finetune.add_argument("--max-train-examples", type=int,
+                          help="use only the first N training examples")
+    finetune.set_defaults(func=run_finetune)
+
+    evaluate = subparsers.add_parser("evaluate", help="score a fine-tuned model on dev data")
+    evaluate.add_argument("--model", required=True, help="a `bert-keras finetune` output dir")
+    _add_data_arguments(evaluate)
+    evaluate.set_defaults(func=run_evaluate)
+
+    predict = subparsers.add_parser("predict", help="predict with a fine-tuned model")
+    predict.add_argument("--model", required=True, help="a `bert-keras finetune` output dir")
+    predict.add_argument("inputs", nargs="+",
+                         help="texts; for pair tasks separate the two texts with a tab")
+    predict.set_defaults(func=run_predict)
+
+
+def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--data-dir", help="GLUE tasks: the folder with train.tsv and dev.tsv")
+    parser.add_argument("--dev-file")
+
+
+def _fail(command: str, error: Exception) -> int:
+    print(f"bert-keras {command}: {error}", file=sys.stderr)
+    return 1
+
+
+def _print_metrics(result: dict[str, float]) -> None:
+    for name, value in result.items():
+        print(f"{name}: {value:.4f}")
+
+
+def run_finetune(args: argparse.Namespace) -> int:
+    from training.finetune import finetune
+
+    options = {key: value for key, value in (("text_columns", args.text_columns),
+                                             ("label_column", args.label_column),
+                                             ("regression", args.regression)) if value}
+    try:
+        result = finetune(
+            args.task, args.init, args.output_dir, data_dir=args.data_dir,
+            train_file=args.train_file, dev_file=args.dev_file, vocab=args.vocab,
+            cased=args.cased, seq_length=args.seq_length, batch_size=args.batch_size,
+            epochs=args.epochs, learning_rate=args.learning_rate,
+            warmup_ratio=args.warmup_ratio, weight_decay=args.weight_decay,
+            optimizer=args.optimizer, strategy=args.strategy, precision=args.precision,
+            xla=args.xla, seed=args.seed, save_every=args.save_every or "epoch",
+            max_train_examples=args.max_train_examples, options=options)
+    except _EXPECTED_ERRORS as error:
+        return _fail("finetune", error)
+    _print_metrics(result)
+    return 0
+
+
+def run_evaluate(args: argparse.Namespace) -> int:
+    from training.finetune import Run
+
+    try:
+        result = Run.load(args.model).evaluate(args.data_dir, args.dev_file)
+    except _EXPECTED_ERRORS as error:
+        return _fail("evaluate", error)
+    _print_metrics(result)
+    return 0
+
+
+def run_predict(args: argparse.Namespace) -> int:
+    from training.finetune import Run
+
+    try:
+        predictions = Run.load(args.model).predict(args.inputs)
+    except _EXPECTED_ERRORS as error:
+        return _fail("predict", error)
+    for text, prediction in zip(args.inputs, predictions):
+        print(f"{prediction}\t{text}")
+    return 0

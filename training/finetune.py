@@ -1,0 +1,197 @@
+"""Fine-tune, evaluate and predict: the code behind `bert-keras finetune|evaluate|predict`.
+
+The output directory of `finetune` is self-contained:
+
+    model.keras    the fine-tuned model (best on the validation metric)
+    vocab.txt      the WordPiece vocabulary
+    task.json      task, label names, sequence length, casing, read options, BertConfig
+    metrics.json   the dev metrics of model.keras
+    backup/ logs/ history.csv best.keras   training state (see training.callbacks)
+
+Example:
+    >>> resolve_init("tiny", vocab="vocab.txt")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import json
+import math
+import os
+import shutil
+from typing import Any
+
+import keras
+
+from bert_keras import BertConfig
+from bert_keras.checkpoints import config_of, load_checkpoint
+from bert_keras.config import PRESETS
+from bert_keras.models import bert_encoder, encoder_of
+from bert_keras.text import BertTokenizer
+from training.callbacks import fit, make_callbacks
+from training.optimization import make_optimizer
+from training.strategy import (global_batch_size, is_chief, make_strategy, needs_drop_remainder,
+                               set_precision)
+from training.tasks import get_recipe
+
+TASK_FILE = "task.json"
+MODEL_FILE = "model.keras"
+VOCAB_FILE = "vocab.txt"
+
+
+@dataclasses.dataclass
+class Init:
+    """Where initial weights come from, with the vocabulary and casing that go with them."""
+
+    source: str
+    vocab: str
+    lowercase: bool
+
+
+def _hf_lowercase(directory: str) -> bool | None:
+    path = os.path.join(directory, "tokenizer_config.json")
+    if os.path.exists(path):
+        with open(path, encoding="utf-8") as file:
+            value = json.load(file).get("do_lower_case")
+        return None if value is None else bool(value)
+    return None
+
+
+def resolve_init(init: str, vocab: str | None = None, cased: bool | None = None) -> Init:
+    """Finds the vocabulary and casing for `--init` (a preset, HF/Google dir, .keras or run dir).
+
+    A preset means random initialisation and needs `vocab`; otherwise the vocabulary next to
+    the weights is used unless `vocab` overrides it. Casing: `cased`, else the source's own
+    setting (HF `tokenizer_config.json`, a run's task.json), else uncased unless "cased" is
+    in the source's name.
+    """
+    if init in PRESETS:
+        if not vocab:
+            raise ValueError(f"--init {init} (a preset, random weights) needs --vocab vocab.txt")
+        return Init(init, vocab, not cased)
+    directory = init if os.path.isdir(init) else os.path.dirname(os.path.abspath(init))
+    if os.path.isdir(init) and os.path.exists(os.path.join(init, TASK_FILE)):
+        with open(os.path.join(init, TASK_FILE), encoding="utf-8") as file:
+            run = json.load(file)
+        return Init(os.path.join(init, MODEL_FILE), vocab or os.path.join(init, VOCAB_FILE),
+                    run["lowercase"] if cased is None else not cased)
+    vocab = vocab or os.path.join(directory, VOCAB_FILE)
+    if not os.path.exists(vocab):
+        raise FileNotFoundError(f"{init}: no vocab.txt next to the weights; pass --vocab")
+    if cased is None:
+        lowercase = _hf_lowercase(directory)
+        cased = (not lowercase) if lowercase is not None else (
+            "cased" in os.path.basename(os.path.normpath(directory)).lower()
+            and "uncased" not in os.path.basename(os.path.normpath(directory)).lower())
+    return Init(init, vocab, not cased)
+
+
+def _load_encoder(init: Init, vocabulary_size: int) -> keras.Model:
+    if init.source in PRESETS:
+        return bert_encoder(BertConfig.preset(init.source, vocab_size=vocabulary_size))
+    _, encoder = load_checkpoint(init.source)
+    return encoder
+
+
+def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
+             train_file: str | None = None, dev_file: str | None = None,
+             vocab: str | None = None, cased: bool | None = None, seq_length: int = 128,
+             batch_size: int = 32, epochs: int = 3, learning_rate: float = 5e-5,
+             warmup_ratio: float = 0.1, weight_decay: float = 0.01, optimizer: str = "adamw",
+             strategy: str = "auto", precision: str = "auto", xla: bool = False,
+             seed: int = 0, save_every: int | str = "epoch", max_train_examples: int | None = None,
+             options: dict[str, Any] | None = None, verbose: str | int = "auto"
+             ) -> dict[str, float]:
+    """Fine-tunes a BERT model on a task and writes a self-contained run directory.
+
+    Returns the dev metrics of the saved (best) model.
+
+    Example:
+        >>> finetune("sst2", "path/to/hf_bert", "runs/sst2", data_dir="glue/SST-2")  # doctest: +SKIP
+    """
+    options = dict(options or {})
+    keras.utils.set_random_seed(seed)
+    distribution = make_strategy(strategy)
+    policy = set_precision(precision, distribution)
+    init_spec = resolve_init(init, vocab, cased)
+    recipe = get_recipe(task, options)
+    data = recipe.read(data_dir, train_file, dev_file, options)  # bad files fail here
+    train_records = list(data.train)[:max_train_examples] if max_train_examples else data.train
+    tokenizer = BertTokenizer(init_spec.vocab, lowercase=init_spec.lowercase)
+
+    batch = global_batch_size(distribution, batch_size)
+    drop = needs_drop_remainder(distribution)
+    steps_per_epoch = max(1, len(train_records) // batch if drop
+                          else math.ceil(len(train_records) / batch))
+    total_steps = steps_per_epoch * epochs
+    train_data = recipe.dataset(train_records, tokenizer, seq_length, batch, shuffle=True,
+                                seed=seed, drop_remainder=drop)
+    dev_data = recipe.dataset(data.dev, tokenizer, seq_length, batch, shuffle=False, seed=seed,
+                              drop_remainder=drop)
+    with distribution.scope():
+        encoder = _load_encoder(init_spec, tokenizer.vocabulary_size)
+        model = recipe.build_model(encoder, data.label_names)
+        model.compile(optimizer=make_optimizer(
+            optimizer, learning_rate=learning_rate, num_train_steps=total_steps,
+            warmup_steps=int(warmup_ratio * total_steps), weight_decay=weight_decay),
+            jit_compile=xla, **recipe.compile_args())
+    print(f"Fine-tuning {task}: {len(train_records)} train / {len(data.dev)} dev examples, "
+          f"{epochs} epoch(s) x {steps_per_epoch} steps, global batch {batch}, "
+          f"{distribution.num_replicas_in_sync} replica(s), {policy}", flush=True)
+    callbacks = make_callbacks(output_dir, monitor=recipe.monitor, mode=recipe.mode,
+                               save_freq=save_every, strategy=distribution)
+    fit(model, train_data, epochs=epochs, steps_per_epoch=steps_per_epoch,
+        validation_data=dev_data, callbacks=callbacks, verbose=verbose)
+    best = os.path.join(output_dir, "best.keras")
+    if os.path.exists(best):
+        model = keras.models.load_model(best)
+    result = recipe.evaluate(model, data.dev, tokenizer, seq_length, data.label_names)
+    if is_chief(distribution):
+        model.save(os.path.join(output_dir, MODEL_FILE))
+        shutil.copyfile(init_spec.vocab, os.path.join(output_dir, VOCAB_FILE))
+        _write_json(output_dir, TASK_FILE, {
+            "task": task, "label_names": data.label_names, "seq_length": seq_length,
+            "lowercase": init_spec.lowercase, "options": options,
+            "bert_config": config_of(encoder_of(model)).to_google_dict()})
+        _write_json(output_dir, "metrics.json", result)
+    return result
+
+
+def _write_json(directory: str, name: str, value: Any) -> None:
+    with open(os.path.join(directory, name), "w", encoding="utf-8") as file:
+        json.dump(value, file, indent=2)
+        file.write("\n")
+
+
+@dataclasses.dataclass
+class Run:
+    """A finished fine-tuning run directory, loaded for evaluation or prediction."""
+
+    model: keras.Model
+    tokenizer: BertTokenizer
+    task: dict[str, Any]
+
+    @classmethod
+    def load(cls, directory: str) -> "Run":
+        path = os.path.join(directory, TASK_FILE)
+        if not os.path.exists(path):
+            raise FileNotFoundError(f"{directory}: no {TASK_FILE}; is it a `bert-keras "
+                                    "finetune` output directory?")
+        with open(path, encoding="utf-8") as file:
+            task = json.load(file)
+        task["label_names"] = tuple(task["label_names"]) if task["label_names"] else None
+        tokenizer = BertTokenizer(os.path.join(directory, VOCAB_FILE), lowercase=task["lowercase"])
+        return cls(keras.models.load_model(os.path.join(directory, MODEL_FILE)), tokenizer, task)
+
+    def evaluate(self, data_dir: str | None = None, dev_file: str | None = None
+                 ) -> dict[str, float]:
+        recipe = get_recipe(self.task["task"], self.task["options"])
+        records = recipe.read_dev(data_dir, dev_file, self.task["options"],
+                                  self.task["label_names"])
+        return recipe.evaluate(self.model, records, self.tokenizer, self.task["seq_length"],
+                               self.task["label_names"])
+
+    def predict(self, inputs: list[str]) -> list[str]:
+        recipe = get_recipe(self.task["task"], self.task["options"])
+        return recipe.predict(self.model, inputs, self.tokenizer, self.task["seq_length"],
+                              self.task["label_names"])

@@ -1,0 +1,25 @@
+"""Fine-tuning recipes by task name.
+
+Example:
+    >>> get_recipe("mrpc").name
+    'mrpc'
+"""
+
+from __future__ import annotations
+
+from training.tasks.base import Recipe, TaskData
+from training.tasks.classification import ClassificationRecipe
+
+TEXT_TASKS = ("sst2", "mrpc", "rte", "stsb", "csv")
+TASKS = TEXT_TASKS
+
+
+def get_recipe(task: str, options: dict | None = None) -> Recipe:
+    """The recipe for `task` (one of `TASKS`); `options` are the task's read options."""
+    options = options or {}
+    if task in TEXT_TASKS:
+        return ClassificationRecipe(task, regression=bool(options.get("regression")))
+    raise ValueError(f"unknown task {task!r}; valid tasks: {', '.join(TASKS)}")
+
+
+__all__ = ["Recipe", "TASKS", "TaskData", "get_recipe"]

@@ -32,6 +32,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     finetune.add_argument("--text-columns", nargs="+", help="csv task: one or two text columns")
     finetune.add_argument("--label-column", help="csv task: the label column")
     finetune.add_argument("--regression", action="store_true", help="csv task: float labels")
+    finetune.add_argument("--doc-stride", type=int,
+                          help="squad: tokens between windows of a long context (default 128)")
+    finetune.add_argument("--max-answer-length", type=int,
+                          help="squad: longest answer decoded, in tokens (default 30)")
+    finetune.add_argument("--n-best", type=int,
+                          help="squad: start/end positions tried per window (default 20)")
+    finetune.add_argument("--version-2-with-negative", action="store_true",
+                          help="squad: SQuAD v2.0, with unanswerable questions")
+    finetune.add_argument("--null-score-threshold", type=float,
+                          help="squad v2.0: answer nothing when the no-answer score beats the "
+                               "best span's by more than this (default 0)")
+    finetune.add_argument("--dev-fraction", type=float,
+                          help="squad: hold out this fraction of the training file's articles "
+                               "as the dev set (instead of --dev-file)")
     finetune.add_argument("--seq-length", type=int, default=128)
     finetune.add_argument("--batch-size", type=int, default=32, help="per replica")
     finetune.add_argument("--epochs", type=int, default=3)
@@ -84,7 +98,14 @@ def run_finetune(args: argparse.Namespace) -> int:
 
     options = {key: value for key, value in (("text_columns", args.text_columns),
                                              ("label_column", args.label_column),
-                                             ("regression", args.regression)) if value}
+                                             ("regression", args.regression),
+                                             ("doc_stride", args.doc_stride),
+                                             ("max_answer_length", args.max_answer_length),
+                                             ("n_best", args.n_best),
+                                             ("version_2_with_negative",
+                                              args.version_2_with_negative),
+                                             ("null_score_threshold", args.null_score_threshold),
+                                             ("dev_fraction", args.dev_fraction)) if value}
     try:
         result = finetune(
             args.task, args.init, args.output_dir, data_dir=args.data_dir,

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from training.tasks.base import Recipe, TaskData
 from training.tasks.classification import ClassificationRecipe
+from training.tasks.qa import QARecipe
 
 TEXT_TASKS = ("sst2", "mrpc", "rte", "stsb", "csv")
-TASKS = TEXT_TASKS
+TASKS = TEXT_TASKS + (QARecipe.name,)
 
 
 def get_recipe(task: str, options: dict | None = None) -> Recipe:
@@ -19,6 +20,8 @@ def get_recipe(task: str, options: dict | None = None) -> Recipe:
     options = options or {}
     if task in TEXT_TASKS:
         return ClassificationRecipe(task, regression=bool(options.get("regression")))
+    if task == QARecipe.name:
+        return QARecipe.from_options(options)
     raise ValueError(f"unknown task {task!r}; valid tasks: {', '.join(TASKS)}")
 
 

@@ -1,0 +1,185 @@
+"""Extractive question answering: SQuAD v1.1 and v2.0 (`--task squad`).
+
+Examples become windows (`training.tasks.qa_decoding.make_features`); the model is
+`bert_span_labeler`, trained with a cross-entropy per output on the answer's first and last
+token ([CLS] when the window has no answer). Evaluation decodes the best span of every question
+over its windows and scores the official SQuAD EM/F1.
+
+Example:
+    >>> recipe = QARecipe.from_options({"version_2_with_negative": True, "dev_fraction": 0.1})
+    >>> recipe.version_2, recipe.dev_fraction, recipe.doc_stride
+    (True, 0.1, 128)
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Any, Sequence
+
+import keras
+import tensorflow as tf
+
+from bert_keras.data import DataError, QAExample, gold_answers, read_squad, split_by_title
+from bert_keras.models import bert_span_labeler
+from bert_keras.text import BertTokenizer
+from training import metrics
+from training.tasks.base import TaskData
+from training.tasks.qa_decoding import Answer, QAFeatures, decode, make_features
+
+# Read options (task.json "options") that configure the recipe, with their defaults.
+OPTIONS = {"doc_stride": 128, "max_query_length": 64, "max_answer_length": 30, "n_best": 20,
+           "version_2_with_negative": False, "null_score_threshold": 0.0, "dev_fraction": None}
+# Which articles `--dev-fraction` holds out does not depend on the training seed.
+SPLIT_SEED = 0
+_PREDICT_BATCH = 64
+
+
+class QARecipe:
+    """Fine-tunes `bert_span_labeler` on SQuAD-format JSON.
+
+    Args:
+        doc_stride: tokens between the starts of consecutive windows of a long context (keep it
+            below the window size, seq_length minus question and 3, so that windows overlap).
+        max_query_length: question tokens kept.
+        max_answer_length: longest answer decoded, in tokens.
+        n_best: start and end positions tried per window, and answers in the softmax.
+        version_2: SQuAD v2.0 (unanswerable questions; scored with `squad_v2_scores`).
+        null_score_threshold: v2.0 answers "" when the [CLS] score beats the best span's by more.
+        dev_fraction: hold out this fraction of the training file's articles as the dev set
+            (by title, `split_by_title`) instead of reading a dev file.
+    """
+
+    name = "squad"
+    monitor = "val_loss"
+    mode = "min"
+
+    def __init__(self, doc_stride: int = 128, max_query_length: int = 64,
+                 max_answer_length: int = 30, n_best: int = 20, version_2: bool = False,
+                 null_score_threshold: float = 0.0, dev_fraction: float | None = None):
+        for name, value in (("doc_stride", doc_stride), ("max_query_length", max_query_length),
+                            ("max_answer_length", max_answer_length), ("n_best", n_best)):
+            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive integer, got {value!r}")
+        if dev_fraction is not None and not 0 < dev_fraction < 1:
+            raise ValueError(f"dev_fraction must be in (0, 1), got {dev_fraction}")
+        self.doc_stride = doc_stride
+        self.max_query_length = max_query_length
+        self.max_answer_length = max_answer_length
+        self.n_best = n_best
+        self.version_2 = version_2
+        self.null_score_threshold = null_score_threshold
+        self.dev_fraction = dev_fraction
+
+    @classmethod
+    def from_options(cls, options: dict[str, Any]) -> "QARecipe":
+        """The recipe for read options as `bert-keras finetune` stores them in task.json."""
+        values = {name: options.get(name, default) for name, default in OPTIONS.items()}
+        values["version_2"] = bool(values.pop("version_2_with_negative"))
+        return cls(**values)
+
+    def _read(self, path: str) -> list[QAExample]:
+        examples = read_squad(path)
+        impossible = sum(example.is_impossible for example in examples)
+        if impossible and not self.version_2:
+            raise DataError(path, None, f"{impossible} unanswerable question(s) (SQuAD v2.0); "
+                                        "pass --version-2-with-negative")
+        return examples
+
+    def _find(self, data_dir: str, split: str) -> str:
+        version = "v2.0" if self.version_2 else "v1.1"
+        names = (f"{split}-{version}.json", f"{split}.json")
+        for name in names:
+            if os.path.exists(os.path.join(data_dir, name)):
+                return os.path.join(data_dir, name)
+        raise DataError(data_dir, None, f"none of {', '.join(names)} found")
+
+    def _held_out(self, path: str) -> tuple[list[QAExample], list[QAExample]]:
+        return split_by_title(self._read(path), self.dev_fraction, seed=SPLIT_SEED)
+
+    def read(self, data_dir: str | None, train_file: str | None, dev_file: str | None,
+             options: dict[str, Any]) -> TaskData:
+        """Train and dev questions: `--train-file`/`--dev-file` or `--data-dir` (train-v1.1.json
+        and dev-v1.1.json, or the v2.0 names), or with `dev_fraction` a split of the training
+        file by article."""
+        if not train_file and not data_dir:
+            raise ValueError("--task squad needs --train-file or --data-dir")
+        train_path = train_file or self._find(data_dir, "train")
+        if self.dev_fraction:
+            if dev_file:
+                raise ValueError("--dev-fraction holds out part of the training file; pass "
+                                 "either it or --dev-file")
+            train, dev = self._held_out(train_path)
+        else:
+            if not dev_file and not data_dir:
+                raise ValueError("--task squad needs --dev-file, --data-dir or --dev-fraction")
+            train = self._read(train_path)
+            dev = self._read(dev_file or self._find(data_dir, "dev"))
+        return TaskData(train, dev, None)
+
+    def read_dev(self, data_dir: str | None, dev_file: str | None, options: dict[str, Any],
+                 label_names: tuple[str, ...] | None) -> list[QAExample]:
+        """The dev questions; with `dev_fraction`, the articles held out of the training file
+        (pass that file as `dev_file`, or its `data_dir`)."""
+        if not dev_file and not data_dir:
+            raise ValueError("--task squad needs --dev-file or --data-dir")
+        if self.dev_fraction:
+            return self._held_out(dev_file or self._find(data_dir, "train"))[1]
+        return self._read(dev_file or self._find(data_dir, "dev"))
+
+    def build_model(self, encoder: keras.Model, label_names: tuple[str, ...] | None
+                    ) -> keras.Model:
+        return bert_span_labeler(encoder)
+
+    def compile_args(self) -> dict[str, Any]:
+        loss = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
+        return {"loss": {"start_logits": loss, "end_logits": loss}}
+
+    def features(self, records: Sequence[QAExample], tokenizer: BertTokenizer,
+                 seq_length: int) -> QAFeatures:
+        """The windows of `records` (see `make_features`) with this recipe's settings."""
+        return make_features(records, tokenizer, seq_length, doc_stride=self.doc_stride,
+                             max_query_length=self.max_query_length)
+
+    def dataset(self, records: Sequence[QAExample], tokenizer: BertTokenizer, seq_length: int,
+                batch_size: int, shuffle: bool, seed: int,
+                drop_remainder: bool = False) -> tf.data.Dataset:
+        """Batches of `(encoder inputs, {"start_logits": start, "end_logits": end})`, one row
+        per window, padded to `seq_length`."""
+        features = self.features(records, tokenizer, seq_length)
+        dataset = tf.data.Dataset.from_tensor_slices((features.inputs(), {
+            "start_logits": features.start_positions, "end_logits": features.end_positions}))
+        if shuffle:
+            dataset = dataset.shuffle(len(features), seed=seed, reshuffle_each_iteration=True)
+        return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(
+            tf.data.AUTOTUNE)
+
+    def answers(self, model: keras.Model, records: Sequence[QAExample],
+                tokenizer: BertTokenizer, seq_length: int) -> list[Answer]:
+        """The decoded answer of every record (see `qa_decoding.decode`)."""
+        features = self.features(records, tokenizer, seq_length)
+        logits = model.predict(features.inputs(), batch_size=_PREDICT_BATCH, verbose=0)
+        return decode(records, features, logits["start_logits"], logits["end_logits"],
+                      n_best=self.n_best, max_answer_length=self.max_answer_length,
+                      version_2=self.version_2, null_score_threshold=self.null_score_threshold)
+
+    def evaluate(self, model: keras.Model, records: Sequence[QAExample],
+                 tokenizer: BertTokenizer, seq_length: int,
+                 label_names: tuple[str, ...] | None) -> dict[str, float]:
+        """Official SQuAD EM/F1 (v2.0: with the has-answer/no-answer breakdown)."""
+        answers = self.answers(model, records, tokenizer, seq_length)
+        predictions = {record.id: answer.text for record, answer in zip(records, answers)}
+        score = metrics.squad_v2_scores if self.version_2 else metrics.squad_v1_scores
+        return score(gold_answers(records), predictions)
+
+    def predict(self, model: keras.Model, inputs: Sequence[str], tokenizer: BertTokenizer,
+                seq_length: int, label_names: tuple[str, ...] | None) -> list[str]:
+        """`question<TAB>context` -> `answer (probability)`; "(no answer)" for v2.0's null."""
+        records = []
+        for number, text in enumerate(inputs):
+            question, tab, context = text.partition("\t")
+            if not tab:
+                raise ValueError(f"squad input {number + 1}: expected 'question<TAB>context', "
+                                 f"got {text[:60]!r}")
+            records.append(QAExample(str(number), "", context, question, [], [], False))
+        return [f"{answer.text or '(no answer)'} ({answer.probability:.3f})"
+                for answer in self.answers(model, records, tokenizer, seq_length)]

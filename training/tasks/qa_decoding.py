@@ -1,0 +1,248 @@
+"""Extractive QA windows: SQuAD examples to fixed-length features, and span logits back to text.
+
+A feature is one window of a context: `[CLS] question [SEP] context tokens [SEP]`, padded to
+`seq_length`. Contexts longer than one window are cut into overlapping windows `doc_stride`
+tokens apart. Each feature keeps, for every position, the character span in the context that
+the token came from (-1 outside the context), so a predicted token span maps straight back to
+the original text.
+
+Example:
+    >>> from bert_keras.data import QAExample
+    >>> from bert_keras.text import BertTokenizer
+    >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "who", "?", "ada", "wrote", "."]
+    >>> example = QAExample("q1", "T", "Ada wrote.", "Who?", ["Ada"], [0], False)
+    >>> features = make_features([example], BertTokenizer(vocab), seq_length=8)
+    >>> features.input_word_ids[0].tolist(), features.start_positions.tolist()
+    ([2, 5, 6, 3, 7, 8, 9, 3], [4])
+    >>> start_logits = np.where(np.arange(8) == 4, 5.0, 0.0)[None]
+    >>> decode([example], features, start_logits, end_logits=start_logits)[0].text
+    'Ada'
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import NamedTuple, Sequence
+
+import numpy as np
+import tensorflow as tf
+
+from bert_keras.data import QAExample
+from bert_keras.text import BertTokenizer
+
+_TOKENIZE_BATCH = 256
+
+
+@dataclasses.dataclass(frozen=True)
+class QAFeatures:
+    """Windows of SQuAD examples as arrays, one row per window (`[windows, seq_length]`).
+
+    Attributes:
+        input_word_ids, input_mask, input_type_ids: the encoder inputs (int32).
+        start_positions, end_positions: training labels, the answer's first and last token
+            position in the window, or 0 ([CLS]) when the window does not contain the whole
+            answer or the question has none.
+        example_index: the example (position in the input list) each window belongs to.
+        char_starts, char_ends: character span of each position's token in the context; -1
+            for the question, special tokens and padding.
+    """
+
+    input_word_ids: np.ndarray
+    input_mask: np.ndarray
+    input_type_ids: np.ndarray
+    start_positions: np.ndarray
+    end_positions: np.ndarray
+    example_index: np.ndarray
+    char_starts: np.ndarray
+    char_ends: np.ndarray
+
+    def __len__(self) -> int:
+        return len(self.example_index)
+
+    def inputs(self) -> dict[str, np.ndarray]:
+        """The three encoder inputs by name."""
+        return {"input_word_ids": self.input_word_ids, "input_mask": self.input_mask,
+                "input_type_ids": self.input_type_ids}
+
+
+class Answer(NamedTuple):
+    """A decoded answer: its text ("" for no answer), its probability among the n-best
+    candidates, and its score (start + end logit)."""
+
+    text: str
+    probability: float
+    score: float
+
+
+def _tokenize(tokenizer: BertTokenizer, texts: Sequence[str]
+              ) -> list[tuple[np.ndarray, np.ndarray, np.ndarray]]:
+    """`(ids, char_starts, char_ends)` for each text; offsets in characters, not bytes."""
+    result: list[tuple[np.ndarray, np.ndarray, np.ndarray]] = []
+    if not texts:
+        return result
+    strings = tf.constant(list(texts), tf.string)
+    if len(texts) <= _TOKENIZE_BATCH:  # eagerly: tracing the graph would take longer
+        batches = [tokenizer.tokenize_with_offsets(strings)]
+    else:
+        batches = tf.data.Dataset.from_tensor_slices(strings).batch(_TOKENIZE_BATCH).map(
+            tokenizer.tokenize_with_offsets)
+    for ids, starts, ends in batches:
+        splits = ids.row_splits.numpy()
+        flat = (ids.flat_values.numpy(), starts.flat_values.numpy(), ends.flat_values.numpy())
+        for row in range(len(splits) - 1):
+            result.append(tuple(values[splits[row]:splits[row + 1]] for values in flat))
+    return [(ids, _to_chars(text, starts), _to_chars(text, ends))
+            for text, (ids, starts, ends) in zip(texts, result)]
+
+
+def _to_chars(text: str, byte_offsets: np.ndarray) -> np.ndarray:
+    """UTF-8 byte offsets (at character boundaries) into `text` -> character offsets."""
+    if text.isascii():
+        return byte_offsets.astype(np.int32)
+    char_bytes = np.fromiter((len(char.encode("utf-8")) for char in text), np.int64, len(text))
+    boundaries = np.concatenate([[0], np.cumsum(char_bytes)])
+    return np.searchsorted(boundaries, byte_offsets).astype(np.int32)
+
+
+def _windows(num_tokens: int, budget: int, doc_stride: int) -> list[tuple[int, int]]:
+    """`(start, length)` of each window over `num_tokens` context tokens."""
+    windows, start = [], 0
+    while True:
+        length = min(num_tokens - start, budget)
+        windows.append((start, length))
+        if start + length >= num_tokens:
+            return windows
+        start += min(length, doc_stride)
+
+
+def _answer_tokens(example: QAExample, starts: np.ndarray, ends: np.ndarray
+                   ) -> tuple[int, int] | None:
+    """First and last context token of the example's first answer (None when it has none)."""
+    if example.is_impossible or not example.answer_texts:
+        return None
+    answer_start = example.answer_starts[0]
+    answer_end = answer_start + len(example.answer_texts[0])
+    first = np.flatnonzero(ends > answer_start)
+    last = np.flatnonzero(starts < answer_end)
+    if not len(first) or not len(last) or last[-1] < first[0]:
+        return None
+    return int(first[0]), int(last[-1])
+
+
+def make_features(examples: Sequence[QAExample], tokenizer: BertTokenizer, seq_length: int,
+                  doc_stride: int = 128, max_query_length: int = 64) -> QAFeatures:
+    """Cuts each example into windows of `seq_length` tokens (see the module docstring).
+
+    Questions keep their first `max_query_length` tokens. Each distinct context is tokenized
+    once, in batches, by the in-graph tokenizer.
+    """
+    if doc_stride < 1:
+        raise ValueError(f"doc_stride must be positive, got {doc_stride}")
+    contexts = list(dict.fromkeys(example.context for example in examples))
+    tokens = _tokenize(tokenizer, contexts + [example.question for example in examples])
+    context_tokens = dict(zip(contexts, tokens[:len(contexts)]))
+    questions = tokens[len(contexts):]
+    rows: dict[str, list] = {field.name: [] for field in dataclasses.fields(QAFeatures)}
+    position = np.arange(seq_length)
+    for index, (example, (question, _, _)) in enumerate(zip(examples, questions)):
+        ids, starts, ends = context_tokens[example.context]
+        prefix = [tokenizer.cls_id, *question[:max_query_length].tolist(), tokenizer.sep_id]
+        budget = seq_length - len(prefix) - 1
+        if budget < 1:
+            raise ValueError(f"question {example.id!r}: {len(prefix) - 2} question tokens leave "
+                             f"no room for the context in seq_length {seq_length}; lower "
+                             "max_query_length or raise seq_length")
+        windows = _windows(len(ids), budget, doc_stride)
+        answer = _answer_tokens(example, starts, ends)
+        for start, length in windows:
+            context = slice(len(prefix), len(prefix) + length)  # positions of the window's tokens
+            window_ids = np.full(seq_length, tokenizer.pad_id, np.int32)
+            window_ids[:context.stop + 1] = prefix + ids[start:start + length].tolist() + [
+                tokenizer.sep_id]
+            chars = np.full((2, seq_length), -1, np.int32)
+            chars[0, context] = starts[start:start + length]
+            chars[1, context] = ends[start:start + length]
+            inside = answer is not None and start <= answer[0] and answer[1] < start + length
+            rows["input_word_ids"].append(window_ids)
+            rows["input_mask"].append(position <= context.stop)
+            rows["input_type_ids"].append((position >= context.start) & (position <= context.stop))
+            rows["start_positions"].append(answer[0] - start + context.start if inside else 0)
+            rows["end_positions"].append(answer[1] - start + context.start if inside else 0)
+            rows["example_index"].append(index)
+            rows["char_starts"].append(chars[0])
+            rows["char_ends"].append(chars[1])
+    one_per_window = {"start_positions", "end_positions", "example_index"}
+    return QAFeatures(**{
+        name: np.asarray(values, np.int32).reshape(
+            (-1,) if name in one_per_window else (-1, seq_length))
+        for name, values in rows.items()})
+
+
+def _candidates(features: QAFeatures, start_logits: np.ndarray, end_logits: np.ndarray,
+                n_best: int, max_answer_length: int
+                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
+    """The top `n_best` start and end positions of every window (`[windows, n_best]` each)
+    and the `[windows, n_best, n_best]` scores and validity of their pairs. Valid spans lie in
+    the context, end >= start and are at most `max_answer_length` tokens long."""
+    k = min(n_best, start_logits.shape[1])
+    top_starts = np.argsort(-start_logits, axis=1, kind="stable")[:, :k]
+    top_ends = np.argsort(-end_logits, axis=1, kind="stable")[:, :k]
+    in_context = features.char_starts >= 0
+    start_ok = np.take_along_axis(in_context, top_starts, axis=1)
+    end_ok = np.take_along_axis(in_context, top_ends, axis=1)
+    length = top_ends[:, None, :] - top_starts[:, :, None] + 1
+    valid = ((length >= 1) & (length <= max_answer_length)
+             & start_ok[:, :, None] & end_ok[:, None, :])
+    scores = (np.take_along_axis(start_logits, top_starts, axis=1)[:, :, None]
+              + np.take_along_axis(end_logits, top_ends, axis=1)[:, None, :])
+    return top_starts, top_ends, scores, valid
+
+
+def decode(examples: Sequence[QAExample], features: QAFeatures, start_logits: np.ndarray,
+           end_logits: np.ndarray, n_best: int = 20, max_answer_length: int = 30,
+           version_2: bool = False, null_score_threshold: float = 0.0) -> list[Answer]:
+    """The best answer of each example from the span logits of its windows (`[windows, seq]`).
+
+    Candidates are the valid spans among the top `n_best` start and end positions of every
+    window (see `_candidates`), scored start + end logit; the best over all windows wins.
+    With `version_2`, the no-answer score is the lowest [CLS] score over the windows, and
+    the answer is "" when it exceeds the best span's score by more than `null_score_threshold`.
+    Probabilities are a softmax over the `n_best` best distinct answers (and no answer).
+    """
+    shape = features.input_word_ids.shape
+    start_logits = np.asarray(start_logits, np.float64)
+    end_logits = np.asarray(end_logits, np.float64)
+    if start_logits.shape != shape or end_logits.shape != shape:
+        raise ValueError(f"expected start and end logits of shape {shape} (windows, seq), got "
+                         f"{start_logits.shape} and {end_logits.shape}")
+    top_starts, top_ends, scores, valid = _candidates(features, start_logits, end_logits,
+                                                      n_best, max_answer_length)
+    null_scores = start_logits[:, 0] + end_logits[:, 0]
+    splits = np.searchsorted(features.example_index, np.arange(len(examples) + 1))
+    answers = []
+    for index, example in enumerate(examples):
+        windows = slice(splits[index], splits[index + 1])
+        window, i, j = np.nonzero(valid[windows])
+        window += windows.start
+        score = scores[window, i, j]
+        best: dict[str, float] = {}  # distinct answer texts, best first
+        for choice in np.argsort(-score, kind="stable"):
+            w = window[choice]
+            start, end = top_starts[w, i[choice]], top_ends[w, j[choice]]
+            text = example.context[features.char_starts[w, start]:features.char_ends[w, end]]
+            best.setdefault(text, float(score[choice]))
+            if len(best) == n_best:
+                break
+        if version_2 and windows.stop > windows.start:
+            null = float(null_scores[windows].min())
+            if not best or null - next(iter(best.values())) > null_score_threshold:
+                best = {"": null, **best}
+            else:
+                best[""] = null
+        if not best:
+            answers.append(Answer("", 0.0, float("-inf")))
+            continue
+        text, top = next(iter(best.items()))
+        weights = np.exp(np.asarray(list(best.values())) - max(best.values()))
+        answers.append(Answer(text, float(np.exp(top - max(best.values())) / weights.sum()), top))
+    return answers

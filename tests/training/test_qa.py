@@ -6,7 +6,9 @@ import pathlib
 import numpy as np
 import pytest
 
+from bert_keras import BertConfig
 from bert_keras.data import QAExample, gold_answers, read_squad
+from bert_keras.models import bert_encoder
 from bert_keras.text import BertTokenizer
 from training.finetune import Run, finetune
 from training.metrics import squad_v1_scores, squad_v2_scores
@@ -219,7 +221,7 @@ def test_dev_split_by_article(tmp_path):
         get_recipe("squad").read(None, SAMPLE, None, {})
 
 
-def test_version_2_file_needs_the_flag(tmp_path):
+def test_version_2_file_needs_the_flag(tmp_path, tokenizer):
     path = tmp_path / "train-v2.0.json"
     qas = [{"id": "q1", "question": "Who?", "answers": [{"text": "Ada", "answer_start": 0}]},
            {"id": "q2", "question": "Where?", "answers": [], "is_impossible": True}]
@@ -228,9 +230,15 @@ def test_version_2_file_needs_the_flag(tmp_path):
     (tmp_path / "dev-v2.0.json").write_text(path.read_text(), encoding="utf-8")
     with pytest.raises(ValueError, match="--version-2-with-negative"):
         get_recipe("squad").read(None, str(path), str(path), {})
-    data = get_recipe("squad", {"version_2_with_negative": True}).read(str(tmp_path), None,
-                                                                        None, {})
+    recipe = get_recipe("squad", {"version_2_with_negative": True})
+    data = recipe.read(str(tmp_path), None, None, {})
     assert [qa.is_impossible for qa in data.dev] == [False, True]
+    # v2.0 evaluation reports the official has-answer / no-answer breakdown.
+    config = BertConfig.preset("tiny", vocab_size=tokenizer.vocabulary_size)
+    model = recipe.build_model(bert_encoder(config), None)
+    result = recipe.evaluate(model, data.dev, tokenizer, 32, None)
+    assert {"exact_match", "f1", "total", "has_answer_total", "no_answer_total"} <= set(result)
+    assert result["total"] == 2
 
 
 def test_held_out_split_through_the_command_line(tmp_path, capsys):

@@ -10,9 +10,10 @@ from __future__ import annotations
 from training.tasks.base import Recipe, TaskData
 from training.tasks.classification import ClassificationRecipe
 from training.tasks.qa import QARecipe
+from training.tasks.tagging import TaggingRecipe
 
 TEXT_TASKS = ("sst2", "mrpc", "rte", "stsb", "csv")
-TASKS = TEXT_TASKS + (QARecipe.name,)
+TASKS = TEXT_TASKS + (TaggingRecipe.name, QARecipe.name)
 
 
 def get_recipe(task: str, options: dict | None = None) -> Recipe:
@@ -20,6 +21,8 @@ def get_recipe(task: str, options: dict | None = None) -> Recipe:
     options = options or {}
     if task in TEXT_TASKS:
         return ClassificationRecipe(task, regression=bool(options.get("regression")))
+    if task == TaggingRecipe.name:
+        return TaggingRecipe()
     if task == QARecipe.name:
         return QARecipe.from_options(options)
     raise ValueError(f"unknown task {task!r}; valid tasks: {', '.join(TASKS)}")

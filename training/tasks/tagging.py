@@ -1,0 +1,209 @@
+"""Token classification (NER) on CoNLL-format files: CoNLL-2003 and alike, tags in IOB2.
+
+Each word is WordPiece-tokenized in the `tf.data` graph; the word's tag goes on its first
+sub-word. Later sub-words, `[CLS]`, `[SEP]` and padding get sample weight 0, so neither the loss
+nor the accuracy sees them. Evaluation reads the prediction at each word's first sub-word back
+into word-level IOB2 tags and scores entities with seqeval.
+
+Example:
+    >>> recipe = TaggingRecipe()
+    >>> recipe.name, recipe.monitor, recipe.mode
+    ('conll2003', 'val_loss', 'min')
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from typing import Any, Sequence
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from bert_keras.data import TaggedSentence, read_conll
+from bert_keras.models import bert_tagger
+from bert_keras.text import BertPacker, BertTokenizer
+from training import metrics
+from training.tasks.base import TaskData
+from training.tasks.classification import _find
+
+# File names inside --data-dir: CoNLL-2003's own first, then generic ones.
+TRAIN_FILES = ("eng.train", "train.txt")
+DEV_FILES = ("eng.testa", "dev.txt")
+EVAL_BATCH_SIZE = 64
+
+
+@dataclasses.dataclass(frozen=True)
+class TaggingExample:
+    """The words of one sentence and their tag ids (indices into the task's label names)."""
+
+    words: tuple[str, ...]
+    tag_ids: tuple[int, ...]
+
+
+def _examples(sentences: Sequence[TaggedSentence], label_names: Sequence[str]
+              ) -> list[TaggingExample]:
+    ids = {name: index for index, name in enumerate(label_names)}
+    return [TaggingExample(tuple(s.words), tuple(ids[tag] for tag in s.tags)) for s in sentences]
+
+
+def encode_words(words: tf.RaggedTensor, tag_ids: tf.RaggedTensor, tokenizer: BertTokenizer,
+                 seq_length: int) -> tuple[dict[str, tf.Tensor], tf.Tensor, tf.Tensor,
+                                           tf.RaggedTensor]:
+    """Tokenizes words `[batch, (words)]` and aligns their tag ids with the sub-words.
+
+    Returns `(inputs, labels, weights, positions)`: the encoder inputs padded to the longest
+    row (at most `seq_length`), int32 labels and float32 weights `[batch, seq]` (the tag id and
+    1.0 at each word's first sub-word, 0 elsewhere), and each word's first sub-word position
+    `[batch, (words)]` (-1 for a word truncated away). A word with no sub-word (say, only
+    characters that normalization removes) becomes `[UNK]`.
+
+    Example:
+        >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "new", "##york", "##er", "s"]
+        >>> words = tf.ragged.constant([["Newyorker", "s"]])
+        >>> inputs, labels, weights, positions = encode_words(
+        ...     words, tf.ragged.constant([[1, 0]]), BertTokenizer(vocab), seq_length=8)
+        >>> inputs["input_word_ids"].numpy().tolist(), labels.numpy().tolist()
+        ([[2, 5, 6, 7, 8, 3]], [[0, 1, 0, 0, 0, 0]])
+        >>> weights.numpy().tolist(), positions.to_list()
+        ([[0.0, 1.0, 0.0, 0.0, 1.0, 0.0]], [[1, 4]])
+    """
+    if seq_length < 3:
+        raise ValueError(f"seq_length must be at least 3 ([CLS], a word, [SEP]), got {seq_length}")
+    pieces = tokenizer(words.flat_values)  # [words in the batch, (sub-words)]
+    empty = pieces.row_lengths() == 0
+    unk = tf.RaggedTensor.from_row_lengths(
+        tf.fill([tf.reduce_sum(tf.cast(empty, tf.int32))], tf.constant(tokenizer.unk_id, tf.int32)),
+        tf.cast(empty, tf.int64), validate=False)
+    pieces = tf.concat([pieces, unk], axis=1)
+    tokens = tf.RaggedTensor.from_row_splits(
+        pieces.flat_values, tf.gather(pieces.row_splits, words.row_splits), validate=False)
+    inputs = BertPacker.from_tokenizer(tokenizer, seq_length, pad_to="longest")(tokens)
+    # Position of each word's first sub-word after [CLS]; [SEP] keeps the last place.
+    sentence = words.value_rowids()
+    position = pieces.row_splits[:-1] - tf.gather(tokens.row_splits, sentence) + 1
+    kept = position <= seq_length - 2
+    indices = tf.stack([tf.boolean_mask(sentence, kept), tf.boolean_mask(position, kept)], axis=1)
+    shape = tf.shape(inputs["input_word_ids"], out_type=tf.int64)
+    labels = tf.scatter_nd(indices, tf.boolean_mask(tf.cast(tag_ids.flat_values, tf.int32), kept),
+                           shape)
+    weights = tf.scatter_nd(indices, tf.ones_like(indices[:, 0], tf.float32), shape)
+    positions = words.with_flat_values(tf.cast(tf.where(kept, position, -1), tf.int32))
+    return inputs, labels, weights, positions
+
+
+def word_tags(token_label_ids: np.ndarray, positions: Sequence[Sequence[int]],
+              label_names: Sequence[str]) -> list[list[str]]:
+    """Word-level tags from label ids `[batch, seq]`: the id at each word's first sub-word.
+
+    A word truncated away (position -1) gets "O".
+
+    Example:
+        >>> word_tags(np.array([[0, 1, 0, 2, 0]]), [[1, 3, -1]], ("O", "B-PER", "I-PER"))
+        [['B-PER', 'I-PER', 'O']]
+    """
+    return [[label_names[row[p]] if p >= 0 else "O" for p in row_positions]
+            for row, row_positions in zip(token_label_ids, positions)]
+
+
+class TaggingRecipe:
+    """Fine-tunes `bert_tagger` on CoNLL-format files (`--task conll2003`).
+
+    Files: `--data-dir` with `eng.train` and `eng.testa` (or `train.txt` and `dev.txt`), or
+    `--train-file` and `--dev-file`. Tags are read as IOB1 (CoNLL-2003) and converted to IOB2;
+    a valid IOB2 file reads unchanged. The label names are those of the training file; a dev
+    tag outside them is an error naming file and line.
+    """
+
+    name = "conll2003"
+    monitor = "val_loss"
+    mode = "min"
+
+    def read(self, data_dir: str | None, train_file: str | None, dev_file: str | None,
+             options: dict[str, Any]) -> TaskData:
+        if not (train_file and dev_file) and not data_dir:
+            raise ValueError(f"--task {self.name} needs --data-dir (or --train-file and "
+                             "--dev-file)")
+        train = read_conll(train_file or _find(data_dir, TRAIN_FILES))
+        dev = read_conll(dev_file or _find(data_dir, DEV_FILES), label_names=train.label_names)
+        return TaskData(_examples(train.sentences, train.label_names),
+                        _examples(dev.sentences, train.label_names), train.label_names)
+
+    def read_dev(self, data_dir: str | None, dev_file: str | None, options: dict[str, Any],
+                 label_names: tuple[str, ...] | None) -> list[TaggingExample]:
+        """The dev records alone (for `evaluate`), with the label names training used."""
+        if not dev_file and not data_dir:
+            raise ValueError(f"--task {self.name} needs --data-dir or --dev-file")
+        dev = read_conll(dev_file or _find(data_dir, DEV_FILES), label_names=label_names)
+        return _examples(dev.sentences, label_names)
+
+    def build_model(self, encoder: keras.Model, label_names: tuple[str, ...] | None
+                    ) -> keras.Model:
+        return bert_tagger(encoder, num_labels=len(label_names))
+
+    def compile_args(self) -> dict[str, Any]:
+        """Cross-entropy and accuracy over the weighted (first sub-word) positions only."""
+        return {"loss": keras.losses.SparseCategoricalCrossentropy(
+                    from_logits=True, reduction="mean_with_sample_weight"),
+                "weighted_metrics": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]}
+
+    def _batches(self, records: Sequence[TaggingExample], tokenizer: BertTokenizer,
+                 seq_length: int, batch_size: int, shuffle: bool = False, seed: int = 0,
+                 drop_remainder: bool = False) -> tf.data.Dataset:
+        """Batches of `encode_words` outputs."""
+        lengths = [len(record.words) for record in records]
+        words = tf.RaggedTensor.from_row_lengths(
+            tf.constant([w for r in records for w in r.words], tf.string), lengths)
+        tag_ids = tf.RaggedTensor.from_row_lengths(
+            tf.constant([t for r in records for t in r.tag_ids], tf.int32), lengths)
+        dataset = tf.data.Dataset.from_tensor_slices((words, tag_ids))
+        if shuffle:
+            dataset = dataset.shuffle(len(records), seed=seed, reshuffle_each_iteration=True)
+        return dataset.ragged_batch(batch_size, drop_remainder=drop_remainder).map(
+            lambda w, t: encode_words(w, t, tokenizer, seq_length),
+            num_parallel_calls=tf.data.AUTOTUNE)
+
+    def dataset(self, records: Sequence[TaggingExample], tokenizer: BertTokenizer,
+                seq_length: int, batch_size: int, shuffle: bool, seed: int,
+                drop_remainder: bool = False) -> tf.data.Dataset:
+        """Batches of `(encoder inputs, labels, sample weights)`, padded to the longest row."""
+        batches = self._batches(records, tokenizer, seq_length, batch_size, shuffle, seed,
+                                drop_remainder)
+        return batches.map(lambda inputs, labels, weights, _: (inputs, labels, weights)
+                           ).prefetch(tf.data.AUTOTUNE)
+
+    def _predict_tags(self, model: keras.Model, records: Sequence[TaggingExample],
+                      tokenizer: BertTokenizer, seq_length: int,
+                      label_names: Sequence[str]) -> tuple[list[list[str]], int]:
+        """Predicted word-level tags and the number of words truncated away."""
+        predicted, truncated = [], 0
+        for inputs, _, _, positions in self._batches(records, tokenizer, seq_length,
+                                                     EVAL_BATCH_SIZE):
+            logits = model.predict_on_batch(inputs)
+            positions = positions.to_list()
+            predicted += word_tags(logits.argmax(axis=-1), positions, label_names)
+            truncated += sum(p < 0 for row in positions for p in row)
+        return predicted, truncated
+
+    def evaluate(self, model: keras.Model, records: Sequence[TaggingExample],
+                 tokenizer: BertTokenizer, seq_length: int,
+                 label_names: tuple[str, ...] | None) -> dict[str, float]:
+        """Entity precision/recall/F1 (seqeval), word accuracy, and the count of words that
+        did not fit in `seq_length` (predicted "O")."""
+        predicted, truncated = self._predict_tags(model, records, tokenizer, seq_length,
+                                                  label_names)
+        gold = [[label_names[i] for i in record.tag_ids] for record in records]
+        correct = sum(g == p for gs, ps in zip(gold, predicted) for g, p in zip(gs, ps))
+        result = metrics.entity_scores(gold, predicted)
+        result["token_accuracy"] = correct / sum(len(tags) for tags in gold)
+        result["truncated_words"] = float(truncated)
+        return result
+
+    def predict(self, model: keras.Model, inputs: Sequence[str], tokenizer: BertTokenizer,
+                seq_length: int, label_names: tuple[str, ...] | None) -> list[str]:
+        """One line of `word/TAG` pairs per input; words are split on whitespace."""
+        sentences = [tuple(text.split()) for text in inputs]
+        records = [TaggingExample(words, (0,) * len(words)) for words in sentences]
+        predicted, _ = self._predict_tags(model, records, tokenizer, seq_length, label_names)
+        return [" ".join(f"{word}/{tag}" for word, tag in zip(record.words, tags))
+                for record, tags in zip(records, predicted)]

@@ -79,7 +79,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:
-    parser.add_argument("--data-dir", help="GLUE tasks: the folder with train.tsv and dev.tsv")
+    parser.add_argument("--data-dir", help="the folder with the task's train and dev files "
+                                           "(GLUE: train.tsv, dev.tsv; CoNLL: eng.train, "
+                                           "eng.testa; SQuAD: train-v1.1.json, dev-v1.1.json)")
     parser.add_argument("--dev-file")
 
 

@@ -16,7 +16,6 @@ from __future__ import annotations
 
 import dataclasses
 import json
-import math
 import os
 import shutil
 from typing import Any
@@ -121,11 +120,14 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
 
     batch = global_batch_size(distribution, batch_size)
     drop = needs_drop_remainder(distribution)
-    steps_per_epoch = max(1, len(train_records) // batch if drop
-                          else math.ceil(len(train_records) / batch))
-    total_steps = steps_per_epoch * epochs
     train_data = recipe.dataset(train_records, tokenizer, seq_length, batch, shuffle=True,
                                 seed=seed, drop_remainder=drop)
+    # Batches per epoch, counted on the data itself: a QA example can make several windows.
+    steps_per_epoch = int(train_data.cardinality())
+    if steps_per_epoch < 1:
+        raise ValueError(f"{task}: the training data gives no full batch of {batch} "
+                         f"(cardinality {steps_per_epoch}); lower --batch-size")
+    total_steps = steps_per_epoch * epochs
     dev_data = recipe.dataset(data.dev, tokenizer, seq_length, batch, shuffle=False, seed=seed,
                               drop_remainder=drop)
     with distribution.scope():

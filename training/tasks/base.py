@@ -7,12 +7,27 @@ model on an encoder, and scores predictions with `training.metrics`.
 from __future__ import annotations
 
 import dataclasses
+import os
 from typing import Any, Protocol, Sequence
 
 import keras
 import tensorflow as tf
 
+from bert_keras.data import DataError
 from bert_keras.text import BertTokenizer
+
+
+def find_data_file(data_dir: str, names: Sequence[str]) -> str:
+    """The first of `names` that exists in `data_dir` (a `DataError` naming them all if none).
+
+    Example:
+        >>> find_data_file("glue/SST-2", ("train.tsv",))  # doctest: +SKIP
+        'glue/SST-2/train.tsv'
+    """
+    for name in names:
+        if os.path.exists(os.path.join(data_dir, name)):
+            return os.path.join(data_dir, name)
+    raise DataError(data_dir, None, f"none of {', '.join(names)} found")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -8,29 +8,21 @@ Example:
 
 from __future__ import annotations
 
-import os
 from typing import Any, Sequence
 
 import keras
 import numpy as np
 import tensorflow as tf
 
-from bert_keras.data import DataError, TextExample, glue_task, read_glue, read_table
+from bert_keras.data import TextExample, glue_task, read_glue, read_table
 from bert_keras.models import bert_classifier
 from bert_keras.text import BertPreprocessor, BertTokenizer
 from training import metrics
-from training.tasks.base import TaskData
+from training.tasks.base import TaskData, find_data_file
 
 # File names of each GLUE task inside --data-dir (GLUE's own names first).
 GLUE_FILES = {"stsb": (("train.tsv", "sts-train.tsv"), ("dev.tsv", "sts-dev.tsv"))}
 DEFAULT_GLUE_FILES = (("train.tsv",), ("dev.tsv",))
-
-
-def _find(data_dir: str, names: Sequence[str]) -> str:
-    for name in names:
-        if os.path.exists(os.path.join(data_dir, name)):
-            return os.path.join(data_dir, name)
-    raise DataError(data_dir, None, f"none of {', '.join(names)} found")
 
 
 class ClassificationRecipe:
@@ -62,8 +54,8 @@ class ClassificationRecipe:
         if not (train_file and dev_file) and not data_dir:
             raise ValueError(f"--task {self.name} needs --data-dir (or --train-file and "
                              "--dev-file)")
-        train = read_glue(self.name, train_file or _find(data_dir, train_names))
-        dev = read_glue(self.name, dev_file or _find(data_dir, dev_names))
+        train = read_glue(self.name, train_file or find_data_file(data_dir, train_names))
+        dev = read_glue(self.name, dev_file or find_data_file(data_dir, dev_names))
         return TaskData(train.examples, dev.examples, glue_task(self.name).label_names)
 
     def read_dev(self, data_dir: str | None, dev_file: str | None, options: dict[str, Any],
@@ -74,7 +66,7 @@ class ClassificationRecipe:
                               label_column=options["label_column"], regression=self.regression,
                               label_names=label_names).examples
         _, dev_names = GLUE_FILES.get(self.name, DEFAULT_GLUE_FILES)
-        return read_glue(self.name, dev_file or _find(data_dir, dev_names)).examples
+        return read_glue(self.name, dev_file or find_data_file(data_dir, dev_names)).examples
 
     def build_model(self, encoder: keras.Model, label_names: tuple[str, ...] | None
                     ) -> keras.Model:

@@ -13,7 +13,6 @@ Example:
 
 from __future__ import annotations
 
-import os
 from typing import Any, Sequence
 
 import keras
@@ -23,7 +22,7 @@ from bert_keras.data import DataError, QAExample, gold_answers, read_squad, spli
 from bert_keras.models import bert_span_labeler
 from bert_keras.text import BertTokenizer
 from training import metrics
-from training.tasks.base import TaskData
+from training.tasks.base import TaskData, find_data_file
 from training.tasks.qa_decoding import Answer, QAFeatures, decode, make_features
 
 # Read options (task.json "options") that configure the recipe, with their defaults.
@@ -87,11 +86,7 @@ class QARecipe:
 
     def _find(self, data_dir: str, split: str) -> str:
         version = "v2.0" if self.version_2 else "v1.1"
-        names = (f"{split}-{version}.json", f"{split}.json")
-        for name in names:
-            if os.path.exists(os.path.join(data_dir, name)):
-                return os.path.join(data_dir, name)
-        raise DataError(data_dir, None, f"none of {', '.join(names)} found")
+        return find_data_file(data_dir, (f"{split}-{version}.json", f"{split}.json"))
 
     def _held_out(self, path: str) -> tuple[list[QAExample], list[QAExample]]:
         return split_by_title(self._read(path), self.dev_fraction, seed=SPLIT_SEED)

@@ -24,8 +24,7 @@ from bert_keras.data import TaggedSentence, read_conll
 from bert_keras.models import bert_tagger
 from bert_keras.text import BertPacker, BertTokenizer
 from training import metrics
-from training.tasks.base import TaskData
-from training.tasks.classification import _find
+from training.tasks.base import TaskData, find_data_file
 
 # File names inside --data-dir: CoNLL-2003's own first, then generic ones.
 TRAIN_FILES = ("eng.train", "train.txt")
@@ -124,8 +123,8 @@ class TaggingRecipe:
         if not (train_file and dev_file) and not data_dir:
             raise ValueError(f"--task {self.name} needs --data-dir (or --train-file and "
                              "--dev-file)")
-        train = read_conll(train_file or _find(data_dir, TRAIN_FILES))
-        dev = read_conll(dev_file or _find(data_dir, DEV_FILES), label_names=train.label_names)
+        train = read_conll(train_file or find_data_file(data_dir, TRAIN_FILES))
+        dev = read_conll(dev_file or find_data_file(data_dir, DEV_FILES), label_names=train.label_names)
         return TaskData(_examples(train.sentences, train.label_names),
                         _examples(dev.sentences, train.label_names), train.label_names)
 
@@ -134,7 +133,7 @@ class TaggingRecipe:
         """The dev records alone (for `evaluate`), with the label names training used."""
         if not dev_file and not data_dir:
             raise ValueError(f"--task {self.name} needs --data-dir or --dev-file")
-        dev = read_conll(dev_file or _find(data_dir, DEV_FILES), label_names=label_names)
+        dev = read_conll(dev_file or find_data_file(data_dir, DEV_FILES), label_names=label_names)
         return _examples(dev.sentences, label_names)
 
     def build_model(self, encoder: keras.Model, label_names: tuple[str, ...] | None

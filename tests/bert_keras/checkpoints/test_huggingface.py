@@ -6,7 +6,6 @@ import subprocess
 import sys
 
 import keras
-import numpy as np
 import pytest
 
 from bert_keras.checkpoints import config_of, load_checkpoint

@@ -35,6 +35,7 @@ def test_two_workers_train_like_one_device(tmp_path):
     np.testing.assert_allclose(first["weights"], single["weights"], atol=1e-5)
     np.testing.assert_allclose(first["losses"], single["losses"], rtol=1e-5)
     np.testing.assert_allclose(first["final_loss"], single["final_loss"], rtol=1e-5)
-    # Only the chief writes the run directory (the other worker's callbacks are read-only).
+    # Only the chief writes the run directory (the other worker's callbacks are read-only);
+    # `logs` is TensorBoard's (tensorboard is a dependency).
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["backup", "best.keras",
-                                                                    "history.csv"]
+                                                                    "history.csv", "logs"]

@@ -17,8 +17,8 @@ import sys
 SUBCOMMAND_MODULES = (
     "bert_keras.checkpoints.cli",
     "bert_keras.text.cli",
-    "bert_keras.demo",
     "training.cli",
+    "training.demo",
 )
 
 

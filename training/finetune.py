@@ -79,9 +79,9 @@ def resolve_init(init: str, vocab: str | None = None, cased: bool | None = None)
         raise FileNotFoundError(f"{init}: no vocab.txt next to the weights; pass --vocab")
     if cased is None:
         lowercase = _hf_lowercase(directory)
+        name = os.path.basename(os.path.normpath(directory)).lower()
         cased = (not lowercase) if lowercase is not None else (
-            "cased" in os.path.basename(os.path.normpath(directory)).lower()
-            and "uncased" not in os.path.basename(os.path.normpath(directory)).lower())
+            "cased" in name and "uncased" not in name)
     return Init(init, vocab, not cased)
 
 

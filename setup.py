@@ -21,6 +21,7 @@ setup(
         "scipy==1.17.1",
         "seqeval==1.2.2",
         "tensorboard==2.21.0",
+        "tqdm==4.70.1",
     ],
     extras_require={
         # Parity tests compare against Hugging Face transformers on the CPU build of torch.

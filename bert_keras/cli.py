@@ -18,6 +18,7 @@ SUBCOMMAND_MODULES = (
     "bert_keras.checkpoints.cli",
     "bert_keras.text.cli",
     "training.cli",
+    "training.pretraining.cli",
     "training.demo",
 )
 

@@ -138,13 +138,14 @@ def _best_so_far(history_csv: str, monitor: str, mode: str) -> float | None:
     return min(values) if mode == "min" else max(values)
 
 
-def make_callbacks(output_dir: str, monitor: str = "val_loss", mode: str = "min",
+def make_callbacks(output_dir: str, monitor: str | None = "val_loss", mode: str = "min",
                    save_freq: int | str = "epoch", strategy: tf.distribute.Strategy | None = None,
                    save_weights_only: bool = False,
                    tensorboard: bool | None = None) -> list[keras.callbacks.Callback]:
     """The callbacks of a training run writing to `output_dir` (see the module docstring).
 
-    `monitor`/`mode` (`min` or `max`) choose the best model; `save_freq` is how often
+    `monitor`/`mode` (`min` or `max`) choose the best model (`monitor=None`: no `best.keras`,
+    e.g. for pretraining without validation data); `save_freq` is how often
     (steps, or `"epoch"`) the crash backup is written. In a multi-worker run only the chief
     writes; the other workers get just the (read-only) backup callback. `tensorboard=None`
     adds TensorBoard logging when the `tensorboard` package is installed (TensorFlow does
@@ -171,13 +172,12 @@ def make_callbacks(output_dir: str, monitor: str = "val_loss", mode: str = "min"
     os.makedirs(output_dir, exist_ok=True)
     history_csv = os.path.join(output_dir, "history.csv")
     best_path = os.path.join(output_dir, "best.weights.h5" if save_weights_only else "best.keras")
-    callbacks = [
-        backup,
-        keras.callbacks.ModelCheckpoint(
+    callbacks: list[keras.callbacks.Callback] = [backup]
+    if monitor is not None:
+        callbacks.append(keras.callbacks.ModelCheckpoint(
             best_path, monitor=monitor, mode=mode, save_best_only=True,
             save_weights_only=save_weights_only,
-            initial_value_threshold=_best_so_far(history_csv, monitor, mode)),
-    ]
+            initial_value_threshold=_best_so_far(history_csv, monitor, mode)))
     if (installed if tensorboard is None else tensorboard):
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")))
     return callbacks + [keras.callbacks.CSVLogger(history_csv, append=True)]

@@ -151,15 +151,15 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
     if is_chief(distribution):
         model.save(os.path.join(output_dir, MODEL_FILE))
         shutil.copyfile(init_spec.vocab, os.path.join(output_dir, VOCAB_FILE))
-        _write_json(output_dir, TASK_FILE, {
+        write_json(output_dir, TASK_FILE, {
             "task": task, "label_names": data.label_names, "seq_length": seq_length,
             "lowercase": init_spec.lowercase, "options": options,
             "bert_config": config_of(encoder_of(model)).to_google_dict()})
-        _write_json(output_dir, "metrics.json", result)
+        write_json(output_dir, "metrics.json", result)
     return result
 
 
-def _write_json(directory: str, name: str, value: Any) -> None:
+def write_json(directory: str, name: str, value: Any) -> None:
     with open(os.path.join(directory, name), "w", encoding="utf-8") as file:
         json.dump(value, file, indent=2)
         file.write("\n")

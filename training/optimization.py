@@ -158,10 +158,13 @@ def make_optimizer(name: str = "adamw", learning_rate: float = 5e-5,
                    end_learning_rate: float = 0.0, global_clipnorm: float | None = 1.0,
                    beta_1: float = 0.9, beta_2: float = 0.999, epsilon: float = 1e-6,
                    exclude_from_weight_decay: Sequence[str] = NO_DECAY_PATTERNS,
+                   gradient_accumulation_steps: int | None = None,
                    ) -> keras.optimizers.Optimizer:
     """The BERT fine-tuning (`adamw`) or pretraining (`lamb`) optimizer with a `WarmupDecay`
     schedule peaking at `learning_rate`; gradients clipped to `global_clipnorm` (global norm
-    over all gradients; `None` turns clipping off).
+    over all gradients; `None` turns clipping off). `gradient_accumulation_steps=N` (>= 2)
+    averages the gradients of N batches per update (Keras' own accumulation); the schedule
+    then still counts batches, so give `num_train_steps`/`warmup_steps` in batches.
 
     Build it inside `strategy.scope()` together with the model. Under `mixed_float16`,
     `model.compile` wraps it in a `keras.optimizers.LossScaleOptimizer` by itself; clipping
@@ -179,4 +182,5 @@ def make_optimizer(name: str = "adamw", learning_rate: float = 5e-5,
                            power=power, end_learning_rate=end_learning_rate)
     return OPTIMIZERS[name](learning_rate=schedule, weight_decay=weight_decay, beta_1=beta_1,
                             beta_2=beta_2, epsilon=epsilon, global_clipnorm=global_clipnorm,
-                            exclude_from_weight_decay=exclude_from_weight_decay)
+                            exclude_from_weight_decay=exclude_from_weight_decay,
+                            gradient_accumulation_steps=gradient_accumulation_steps)

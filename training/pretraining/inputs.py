@@ -1,0 +1,86 @@
+"""Pretraining batches for `bert_pretrainer` and `model.fit`: from TFRecord shards written by
+`bert-keras create-pretraining-data` (or google-research/bert), with the masks stored in them.
+
+Each batch is `(inputs, targets, sample_weights)`: inputs `input_word_ids`, `input_mask`,
+`input_type_ids`, `masked_lm_positions`; targets `mlm_logits` (the original token ids at the
+masked positions) and `nsp_logits` (1 when segment B is a random sentence); the masked-LM
+sample weights are `masked_lm_weights` (0 for padding predictions).
+
+Example:
+    >>> data, count, metadata = record_dataset("runs/wiki_data", batch_size=32)  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import glob
+import os
+from typing import Any
+
+import tensorflow as tf
+
+from training.pretraining.records import METADATA_FILE, parse_records, read_metadata
+
+Batch = tuple[dict[str, tf.Tensor], dict[str, tf.Tensor], dict[str, tf.Tensor]]
+
+
+def to_model_inputs(features: dict[str, tf.Tensor]) -> Batch:
+    """Maps a (batched) dict of record features to `(inputs, targets, sample_weights)`.
+
+    Example:
+        >>> features = {"input_ids": [[2, 4, 3]], "input_mask": [[1, 1, 1]],
+        ...             "segment_ids": [[0, 0, 0]], "masked_lm_positions": [[1]],
+        ...             "masked_lm_ids": [[7]], "masked_lm_weights": [[1.0]],
+        ...             "next_sentence_labels": [[0]]}
+        >>> inputs, targets, weights = to_model_inputs(features)
+        >>> sorted(inputs), sorted(targets)
+        (['input_mask', 'input_type_ids', 'input_word_ids', 'masked_lm_positions'], ['mlm_logits', 'nsp_logits'])
+    """
+    inputs = {"input_word_ids": features["input_ids"], "input_mask": features["input_mask"],
+              "input_type_ids": features["segment_ids"],
+              "masked_lm_positions": features["masked_lm_positions"]}
+    labels = tf.reshape(features["next_sentence_labels"], [-1])
+    targets = {"mlm_logits": features["masked_lm_ids"], "nsp_logits": labels}
+    weights = {"mlm_logits": features["masked_lm_weights"],
+               "nsp_logits": tf.ones_like(labels, tf.float32)}
+    return inputs, targets, weights
+
+
+def shard_files(data_dir: str, metadata: dict[str, Any] | None = None) -> list[str]:
+    """The TFRecord shards of `data_dir`: those `metadata.json` lists, else every `*.tfrecord*`
+    file (e.g. data made by google-research/bert), in name order."""
+    if metadata and metadata.get("shards"):
+        return [os.path.join(data_dir, name) for name in metadata["shards"]]
+    files = sorted(glob.glob(os.path.join(data_dir, "*.tfrecord*")))
+    if not files:
+        raise FileNotFoundError(f"{data_dir}: no *.tfrecord shards; make them with "
+                                "`bert-keras create-pretraining-data`")
+    return files
+
+
+def record_dataset(data_dir: str, batch_size: int, shuffle: bool = True, seed: int = 0,
+                   max_seq_length: int | None = None, max_predictions: int | None = None,
+                   shuffle_buffer: int = 10_000) -> tuple[tf.data.Dataset, int, dict[str, Any]]:
+    """Batches of the shards in `data_dir`, with the number of instances and the metadata.
+
+    Lengths come from the directory's `metadata.json`; shards made elsewhere (no metadata)
+    need `max_seq_length` and `max_predictions` and are counted once. Batches are always full
+    (`drop_remainder`): pretraining shapes stay static, as TPUs and several workers need.
+    The order is a seeded shuffle, reproducible for a resume.
+    """
+    if os.path.exists(os.path.join(data_dir, METADATA_FILE)):
+        metadata = read_metadata(data_dir)
+    elif max_seq_length and max_predictions:
+        metadata = {"max_seq_length": max_seq_length, "max_predictions_per_seq": max_predictions}
+    else:
+        raise FileNotFoundError(f"{data_dir}: no {METADATA_FILE}; for shards made by another "
+                                "tool give --max-seq-length and --max-predictions")
+    records = parse_records(shard_files(data_dir, metadata), metadata["max_seq_length"],
+                            metadata["max_predictions_per_seq"])
+    if "num_instances" not in metadata:
+        metadata["num_instances"] = int(records.reduce(0, lambda count, _: count + 1))
+    dataset = records
+    if shuffle:
+        dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
+    dataset = dataset.batch(batch_size, drop_remainder=True).map(
+        to_model_inputs, num_parallel_calls=tf.data.AUTOTUNE)
+    return dataset.prefetch(tf.data.AUTOTUNE), int(metadata["num_instances"]), metadata

@@ -1,0 +1,157 @@
+"""Pretraining with masked-LM and next-sentence prediction: the code behind `bert-keras pretrain`.
+
+Data comes either from TFRecord shards (`create-pretraining-data`, masks fixed when the data
+was made) or from raw text with dynamic masking (a new mask every time a sequence comes round).
+The output directory is a run directory that `bert-keras finetune --init DIR` accepts:
+
+    model.keras    the pretrainer (encoder + MLM head tied to the word embeddings + NSP head)
+    vocab.txt      the WordPiece vocabulary
+    task.json      task "pretrain", sequence length, casing, settings, BertConfig
+    metrics.json   the metrics of the last epoch
+    backup/ logs/ history.csv   training state (see training.callbacks)
+
+Example:
+    >>> pretrain("runs/mini", data_dir="runs/wiki_data", init="mini")  # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import shutil
+import keras
+
+from bert_keras import BertConfig
+from bert_keras.checkpoints import config_of, load_pretrainer
+from bert_keras.config import PRESETS
+from bert_keras.models import bert_encoder, bert_pretrainer, encoder_of
+from training.callbacks import fit, make_callbacks
+from training.finetune import (MODEL_FILE, TASK_FILE, VOCAB_FILE, Init, resolve_init,
+                               write_json)
+from training.optimization import make_optimizer
+from training.pretraining.inputs import record_dataset
+from training.pretraining.records import METADATA_FILE, read_metadata
+from training.pretraining.text_inputs import text_dataset
+from training.strategy import global_batch_size, is_chief, make_strategy, set_precision
+
+
+def _resolve(init: str, data_dir: str | None, vocab: str | None, cased: bool | None) -> Init:
+    """The weights to start from, with the vocabulary and casing of the data."""
+    if data_dir is None:
+        return resolve_init(init, vocab, cased)
+    data_vocab = os.path.join(data_dir, VOCAB_FILE)
+    spec = resolve_init(init, vocab or (data_vocab if os.path.exists(data_vocab) else None),
+                        cased)
+    if os.path.exists(os.path.join(data_dir, METADATA_FILE)):
+        return Init(spec.source, spec.vocab, bool(read_metadata(data_dir)["lowercase"]))
+    return spec
+
+
+def _build_pretrainer(source: str, vocabulary_size: int) -> keras.Model:
+    if source in PRESETS:
+        return bert_pretrainer(bert_encoder(BertConfig.preset(source,
+                                                              vocab_size=vocabulary_size)))
+    config, pretrainer = load_pretrainer(source)
+    if config.vocab_size != vocabulary_size:
+        raise ValueError(f"{source}: the checkpoint's vocabulary has {config.vocab_size} tokens "
+                         f"but the data's vocab.txt has {vocabulary_size}; pretrain with the "
+                         "checkpoint's own vocabulary")
+    return pretrainer
+
+
+def _compile(model: keras.Model, optimizer: keras.optimizers.Optimizer, xla: bool) -> None:
+    model.compile(
+        optimizer=optimizer,
+        loss={"mlm_logits": keras.losses.SparseCategoricalCrossentropy(
+                  from_logits=True, reduction="mean_with_sample_weight"),
+              "nsp_logits": keras.losses.SparseCategoricalCrossentropy(from_logits=True)},
+        weighted_metrics={
+            "mlm_logits": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
+            "nsp_logits": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]},
+        jit_compile=xla)
+
+
+def _count_vocabulary(path: str) -> int:
+    with open(path, encoding="utf-8") as file:
+        return sum(1 for _ in file)
+
+
+def pretrain(output_dir: str, init: str, data_dir: str | None = None,
+             text_files: list[str] | None = None, vocab: str | None = None,
+             cased: bool | None = None, seq_length: int = 128, max_predictions: int = 20,
+             masked_lm_prob: float = 0.15, whole_word_mask: bool = False,
+             batch_size: int = 32, num_train_steps: int = 10_000, steps_per_epoch: int = 1000,
+             accumulation_steps: int = 1, learning_rate: float = 1e-3,
+             warmup_ratio: float = 0.01, weight_decay: float = 0.01, optimizer: str = "lamb",
+             strategy: str = "auto", precision: str = "auto", xla: bool = False, seed: int = 0,
+             save_every: int | str = "epoch", verbose: str | int = "auto") -> dict[str, float]:
+    """Pretrains (or continues pretraining) a BERT model with MLM + NSP; returns the last
+    epoch's metrics (`loss`, `mlm_logits_loss`, `mlm_logits_accuracy`, `nsp_logits_accuracy`).
+
+    `init` is a preset name (random weights), an HF dir, a Google checkpoint, a `.keras` file
+    or a run directory; heads the checkpoint lacks start from random values. Give either
+    `data_dir` (shards) or `text_files` (dynamic masking; `vocab` defaults to the one next to
+    the weights). `num_train_steps` counts optimizer updates: each takes `accumulation_steps`
+    batches of `batch_size` per replica. `steps_per_epoch` (batches) sets how often metrics
+    are logged and the run is backed up.
+
+    Example:
+        >>> pretrain("runs/bert", "uncased_L-12_H-768_A-12", text_files=["corpus.txt"],
+        ...          accumulation_steps=8)  # doctest: +SKIP
+    """
+    if (data_dir is None) == (not text_files):
+        raise ValueError("give either data_dir (create-pretraining-data shards) or text_files "
+                         "(raw text, dynamic masking)")
+    if accumulation_steps < 1 or num_train_steps < 1 or steps_per_epoch < 1:
+        raise ValueError("accumulation_steps, num_train_steps and steps_per_epoch must be >= 1")
+    keras.utils.set_random_seed(seed)
+    distribution = make_strategy(strategy)
+    policy = set_precision(precision, distribution)
+    source = _resolve(init, data_dir, vocab, cased)
+    batch = global_batch_size(distribution, batch_size)
+    if data_dir is not None:
+        train_data, instances, metadata = record_dataset(
+            data_dir, batch, seed=seed, max_seq_length=seq_length,
+            max_predictions=max_predictions)
+        seq_length = int(metadata["max_seq_length"])
+        max_predictions = int(metadata["max_predictions_per_seq"])
+    else:
+        train_data, instances = text_dataset(
+            text_files, source.vocab, source.lowercase, batch, seq_length=seq_length,
+            max_predictions=max_predictions, masked_lm_prob=masked_lm_prob,
+            whole_word=whole_word_mask, seed=seed)
+    total_batches = num_train_steps * accumulation_steps
+    steps_per_epoch = min(steps_per_epoch, total_batches)
+    epochs = math.ceil(total_batches / steps_per_epoch)
+    with distribution.scope():
+        model = _build_pretrainer(source.source, _count_vocabulary(source.vocab))
+        _compile(model, make_optimizer(
+            optimizer, learning_rate=learning_rate, num_train_steps=epochs * steps_per_epoch,
+            warmup_steps=int(warmup_ratio * epochs * steps_per_epoch),
+            weight_decay=weight_decay,
+            gradient_accumulation_steps=accumulation_steps if accumulation_steps > 1 else None),
+            xla)
+    print(f"Pretraining: {instances} instances, {epochs} epoch(s) x {steps_per_epoch} batches "
+          f"of {batch} (global), {accumulation_steps} batch(es) per update, "
+          f"{distribution.num_replicas_in_sync} replica(s), {policy}", flush=True)
+    callbacks = make_callbacks(output_dir, monitor=None, save_freq=save_every,
+                               strategy=distribution)
+    history = fit(model, train_data, epochs=epochs, steps_per_epoch=steps_per_epoch,
+                  callbacks=callbacks, verbose=verbose)
+    result = {name: float(values[-1]) for name, values in history.items()}
+    if is_chief(distribution):
+        model.save(os.path.join(output_dir, MODEL_FILE))
+        shutil.copyfile(source.vocab, os.path.join(output_dir, VOCAB_FILE))
+        write_json(output_dir, TASK_FILE, {
+            "task": "pretrain", "label_names": None, "seq_length": seq_length,
+            "lowercase": source.lowercase,
+            "options": {"max_predictions": max_predictions, "batch_size": batch,
+                        "accumulation_steps": accumulation_steps,
+                        "num_train_steps": num_train_steps, "optimizer": optimizer,
+                        "learning_rate": learning_rate,
+                        "data": data_dir or list(text_files or ())},
+            "bert_config": config_of(encoder_of(model)).to_google_dict()})
+        if result:
+            write_json(output_dir, "metrics.json", result)
+    return result
+

@@ -19,6 +19,7 @@ SUBCOMMAND_MODULES = (
     "bert_keras.text.cli",
     "training.cli",
     "training.pretraining.cli",
+    "training.pretraining.data_cli",
     "training.demo",
 )
 

@@ -1,0 +1,119 @@
+"""`bert-keras create-pretraining-data`: masked-LM / next-sentence records from raw text.
+
+Example:
+    $ bert-keras create-pretraining-data --input "corpus/*.txt" --output data/pretrain \\
+        --vocab vocab.txt --max-seq-length 128 --dupe-factor 5
+"""
+
+from __future__ import annotations
+
+import argparse
+import glob
+import sys
+
+from bert_keras.data import DataError
+
+COMMAND = "create-pretraining-data"
+_EXPECTED_ERRORS = (DataError, FileNotFoundError, ValueError)
+
+
+def register(subparsers: argparse._SubParsersAction) -> None:
+    parser = subparsers.add_parser(
+        COMMAND, help="make pretraining records (google-research/bert's recipe) from text",
+        description="Text files (one sentence per line, a blank line between documents) to "
+                    "tf.train.Example shards with google-research/bert's features, streamed "
+                    "in chunks of documents.")
+    parser.add_argument("--input", nargs="+", required=True, metavar="FILE",
+                        help="text files; globs are expanded (quote them)")
+    parser.add_argument("--output", required=True, metavar="DIR",
+                        help="gets part-NNNNN.tfrecord shards, vocab.txt and metadata.json")
+    parser.add_argument("--vocab", required=True, help="vocab.txt")
+    parser.add_argument("--max-seq-length", type=int, default=128)
+    parser.add_argument("--max-predictions-per-seq", type=int, default=20)
+    parser.add_argument("--masked-lm-prob", type=float, default=0.15)
+    parser.add_argument("--short-seq-prob", type=float, default=0.1,
+                        help="chance of a random shorter target length (default 0.1)")
+    parser.add_argument("--dupe-factor", type=int, default=10,
+                        help="passes over the data, each with new pairs and masks (default 10)")
+    parser.add_argument("--whole-word-mask", action="store_true",
+                        help="mask all pieces of a word together")
+    parser.add_argument("--cased", action="store_true",
+                        help="keep case and accents (for cased vocabularies)")
+    parser.add_argument("--seed", type=int, default=12345)
+    parser.add_argument("--documents-per-chunk", type=int, default=1000,
+                        help="documents tokenized, paired and shuffled together; memory grows "
+                             "with it, and random next sentences come from the same chunk "
+                             "(default 1000)")
+    parser.add_argument("--instances-per-shard", type=int, default=10000)
+    parser.add_argument("--overwrite", action="store_true",
+                        help="replace the pretraining data in a non-empty --output")
+    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+    parser.set_defaults(func=run)
+
+
+def expand_inputs(patterns: list[str]) -> list[str]:
+    """Expands globs (sorted); a path without glob characters is kept as given.
+
+    Raises:
+        FileNotFoundError: a glob matches nothing.
+    """
+    paths = []
+    for pattern in patterns:
+        if not glob.has_magic(pattern):
+            paths.append(pattern)
+            continue
+        matches = sorted(glob.glob(pattern))
+        if not matches:
+            raise FileNotFoundError(f"No input file matches {pattern}")
+        paths.extend(matches)
+    return paths
+
+
+def run(args: argparse.Namespace) -> int:
+    from training.pretraining.instances import create_pretraining_data
+
+    try:
+        statistics = create_pretraining_data(
+            expand_inputs(args.input), args.output, args.vocab,
+            max_seq_length=args.max_seq_length,
+            max_predictions_per_seq=args.max_predictions_per_seq,
+            masked_lm_prob=args.masked_lm_prob, short_seq_prob=args.short_seq_prob,
+            dupe_factor=args.dupe_factor, do_whole_word_mask=args.whole_word_mask,
+            lowercase=not args.cased, seed=args.seed,
+            documents_per_chunk=args.documents_per_chunk,
+            instances_per_shard=args.instances_per_shard, overwrite=args.overwrite,
+            progress=not args.no_progress)
+    except _EXPECTED_ERRORS as error:
+        print(f"bert-keras {COMMAND}: {error}", file=sys.stderr)
+        return 1
+    print(summary(statistics, args.output))
+    return 0
+
+
+def summary(statistics: dict, output: str) -> str:
+    """A few lines on what was written.
+
+    Example:
+        >>> print(summary(dict(documents=3, sentences=30, sentence_tokens=600, instances=40,
+        ...                    random_next_instances=20, instance_tokens=1000, masked_tokens=150,
+        ...                    shards=1, chunks=1, seconds=2.5), "out"))
+        wrote 40 instances in 1 shard(s) to out (2.5 s)
+        input: 3 documents, 30 sentences, 600 tokens, in 1 chunk(s)
+        masked: 150 of 880 maskable tokens (17.05%); random next sentence: 20 (50.0%)
+    """
+    instances = statistics["instances"]
+    maskable = statistics["instance_tokens"] - 3 * instances
+    skipped = []
+    if statistics.get("lines_without_tokens"):
+        skipped.append(f"skipped {statistics['lines_without_tokens']} line(s) without tokens "
+                       f"({statistics.get('documents_without_tokens', 0)} document(s) left empty)")
+    return "\n".join([
+        f"wrote {instances} instances in {statistics['shards']} shard(s) to {output} "
+        f"({statistics['seconds']:.1f} s)",
+        f"input: {statistics['documents']} documents, {statistics['sentences']} sentences, "
+        f"{statistics['sentence_tokens']} tokens, in {statistics['chunks']} chunk(s)",
+        f"masked: {statistics['masked_tokens']} of {maskable} maskable tokens "
+        f"({100 * statistics['masked_tokens'] / max(maskable, 1):.2f}%); random next sentence: "
+        f"{statistics['random_next_instances']} "
+        f"({100 * statistics['random_next_instances'] / max(instances, 1):.1f}%)",
+    ] + skipped)

@@ -28,6 +28,7 @@ import shutil
 from typing import Sequence
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from training.strategy import is_chief
@@ -37,7 +38,8 @@ _BACKUP_FILE = re.compile(r"^step-(\d+)\.weights\.h5$")
 
 class StepBackup(keras.callbacks.Callback):
     """Backs up the model and optimizer state every `save_freq` steps (an int) and at the end
-    of every epoch, to `backup_dir/step-<N>.weights.h5`, where N counts the batches trained.
+    of every epoch, to `backup_dir/step-<N>.weights.h5` (with dropout's random state in
+    `step-<N>.seeds.npz`), where N counts the batches trained.
 
     Each file is written under a temporary name and then renamed, so a kill while saving
     leaves the previous backup intact; older backups are removed afterwards. With
@@ -85,6 +87,7 @@ class StepBackup(keras.callbacks.Callback):
                 with model.distribute_strategy.scope():
                     model.optimizer.build(model.trainable_variables)
             model.load_weights(self._backups()[self.step])
+            self._restore_seeds(model, self._seeds_path(self.step))
         self._restored = True
         return self.step
 
@@ -114,17 +117,41 @@ class StepBackup(keras.callbacks.Callback):
             return
         older = self._backups()
         os.makedirs(self.backup_dir, exist_ok=True)
+        np.savez(self._seeds_path(self.step), *[v.numpy() for v in _seed_states(self.model)])
         partial = os.path.join(self.backup_dir, "partial.weights.h5")
         self.model.save_weights(partial)
         os.replace(partial, os.path.join(self.backup_dir, f"step-{self.step}.weights.h5"))
         for step, path in older.items():
             if step != self.step:
                 os.remove(path)
+                if os.path.exists(self._seeds_path(step)):
+                    os.remove(self._seeds_path(step))
+
+    def _seeds_path(self, step: int) -> str:
+        return os.path.join(self.backup_dir, f"step-{step}.seeds.npz")
+
+    @staticmethod
+    def _restore_seeds(model: keras.Model, path: str) -> None:
+        """Dropout's random state at the backup, so a resumed run draws the masks the
+        uninterrupted run would have drawn (`save_weights` leaves seed generators out)."""
+        if not os.path.exists(path):
+            return
+        with np.load(path) as saved:
+            values = [saved[f"arr_{index}"] for index in range(len(saved.files))]
+        states = _seed_states(model)
+        if len(values) == len(states):
+            for state, value in zip(states, values):
+                state.assign(value)
 
     def delete(self) -> None:
         """Removes the backup directory (this process writes backups only)."""
         if self.write and os.path.isdir(self.backup_dir):
             shutil.rmtree(self.backup_dir)
+
+
+def _seed_states(model: keras.Model) -> list:
+    """The state variables of the model's random seed generators (dropout), in layer order."""
+    return [variable for variable in model.variables if "seed_generator" in variable.path]
 
 
 def _best_so_far(history_csv: str, monitor: str, mode: str) -> float | None:

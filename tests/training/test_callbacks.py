@@ -39,7 +39,7 @@ def test_run_directory_layout(tmp_path):
                   callbacks=callbacks, verbose=0)
     assert sorted(history) == ["loss", "val_loss"] and len(history["loss"]) == 2
     assert sorted(os.listdir(tmp_path)) == ["backup", "best.keras", "history.csv"]
-    assert os.listdir(tmp_path / "backup") == ["step-6.weights.h5"]
+    assert sorted(os.listdir(tmp_path / "backup")) == ["step-6.seeds.npz", "step-6.weights.h5"]
     fit(_model(), _data(), epochs=2, steps_per_epoch=3, callbacks=callbacks, delete_backup=True,
         verbose=0)
     assert not (tmp_path / "backup").exists()

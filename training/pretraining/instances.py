@@ -180,11 +180,25 @@ def create_instances_from_document(documents: Sequence[Document], document_index
                                    recipe: Recipe, vocab: MaskingVocabulary,
                                    rng: random.Random) -> list[Instance]:
     """One pass over `documents[document_index]`: its instances in document order."""
+    return [make_instance(tokens_a, tokens_b, is_random_next, recipe, vocab, rng)
+            for tokens_a, tokens_b, is_random_next
+            in document_pairs(documents, document_index, recipe, rng)]
+
+
+def document_pairs(documents: Sequence[Document], document_index: int, recipe: Recipe,
+                   rng: random.Random) -> Iterator[tuple[list[int], list[int], bool]]:
+    """The unmasked segment pairs `(A, B, is_random_next)` of one pass over
+    `documents[document_index]`, truncated to `recipe.max_num_tokens` together.
+
+    Example:
+        >>> documents = [[[5, 6], [7]], [[8, 9]]]  # two documents of token-id sentences
+        >>> list(document_pairs(documents, 0, Recipe(max_seq_length=8), random.Random(0)))
+        [([5, 6], [8, 9], True), ([7], [8, 9], True)]
+    """
     document = documents[document_index]
     target_length = recipe.max_num_tokens
     if rng.random() < recipe.short_seq_prob:
         target_length = rng.randint(2, recipe.max_num_tokens)
-    instances = []
     segments: list[Sentence] = []
     length = 0
     i = 0
@@ -196,10 +210,9 @@ def create_instances_from_document(documents: Sequence[Document], document_index
                 segments, documents, document_index, target_length, rng)
             i -= unused  # the sentences not used for A go back for the next instance
             tokens_a, tokens_b = truncate_seq_pair(tokens_a, tokens_b, recipe.max_num_tokens, rng)
-            instances.append(make_instance(tokens_a, tokens_b, is_random_next, recipe, vocab, rng))
+            yield tokens_a, tokens_b, is_random_next
             segments, length = [], 0
         i += 1
-    return instances
 
 
 def _pair(segments: Sequence[Sentence], documents: Sequence[Document], document_index: int,
@@ -422,6 +435,21 @@ def _tokenize_chunk(chunk: Sequence[Sequence[str]], tokenize: Callable[[tf.Tenso
             statistics.counts["documents_without_tokens"] += 1
     statistics.counts["documents"] += len(documents)
     return documents
+
+
+def read_token_documents(input_files: Sequence[str], tokenizer: BertTokenizer
+                         ) -> list[Document]:
+    """Every document of `input_files` (a sentence per line, blank lines between documents)
+    as token ids, all in memory; lines and documents without tokens are left out.
+
+    Example:
+        >>> documents = read_token_documents(["corpus.txt"], tokenizer)  # doctest: +SKIP
+    """
+    documents = list(_TextReader(list(input_files)).documents())
+    tokens = _tokenize_chunk(documents, tokenizer, _Statistics())
+    if not tokens:
+        raise DataError(", ".join(input_files), None, "no text: expected a sentence per line")
+    return tokens
 
 
 class _ShardWriter:

@@ -19,6 +19,7 @@ from __future__ import annotations
 import math
 import os
 import shutil
+from typing import Sequence
 import keras
 
 from bert_keras import BertConfig
@@ -84,7 +85,8 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
              accumulation_steps: int = 1, learning_rate: float = 1e-3,
              warmup_ratio: float = 0.01, weight_decay: float = 0.01, optimizer: str = "lamb",
              strategy: str = "auto", precision: str = "auto", xla: bool = False, seed: int = 0,
-             save_every: int | str = "epoch", verbose: str | int = "auto") -> dict[str, float]:
+             save_every: int | str = "epoch", verbose: str | int = "auto",
+             callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict[str, float]:
     """Pretrains (or continues pretraining) a BERT model with MLM + NSP; returns the last
     epoch's metrics (`loss`, `mlm_logits_loss`, `mlm_logits_accuracy`, `nsp_logits_accuracy`).
 
@@ -92,8 +94,10 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
     or a run directory; heads the checkpoint lacks start from random values. Give either
     `data_dir` (shards) or `text_files` (dynamic masking; `vocab` defaults to the one next to
     the weights). `num_train_steps` counts optimizer updates: each takes `accumulation_steps`
-    batches of `batch_size` per replica. `steps_per_epoch` (batches) sets how often metrics
-    are logged and the run is backed up.
+    batches of `batch_size` per replica. `steps_per_epoch` (batches, a multiple of
+    `accumulation_steps`) sets how often metrics are logged and the run is backed up;
+    `num_train_steps` is rounded up to whole epochs. `callbacks` are added to the run's own (backup,
+    TensorBoard, CSV history).
 
     Example:
         >>> pretrain("runs/bert", "uncased_L-12_H-768_A-12", text_files=["corpus.txt"],
@@ -122,6 +126,10 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
             whole_word=whole_word_mask, seed=seed)
     total_batches = num_train_steps * accumulation_steps
     steps_per_epoch = min(steps_per_epoch, total_batches)
+    if steps_per_epoch % accumulation_steps:
+        raise ValueError(f"steps_per_epoch ({steps_per_epoch} batches) must be a multiple of "
+                         f"accumulation_steps ({accumulation_steps}), so that epochs end on "
+                         "an update")
     epochs = math.ceil(total_batches / steps_per_epoch)
     with distribution.scope():
         model = _build_pretrainer(source.source, _count_vocabulary(source.vocab))
@@ -133,11 +141,12 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
             xla)
     print(f"Pretraining: {instances} instances, {epochs} epoch(s) x {steps_per_epoch} batches "
           f"of {batch} (global), {accumulation_steps} batch(es) per update, "
+          f"{epochs * steps_per_epoch // accumulation_steps} updates, "
           f"{distribution.num_replicas_in_sync} replica(s), {policy}", flush=True)
-    callbacks = make_callbacks(output_dir, monitor=None, save_freq=save_every,
-                               strategy=distribution)
+    run_callbacks = make_callbacks(output_dir, monitor=None, save_freq=save_every,
+                                   strategy=distribution)
     history = fit(model, train_data, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                  callbacks=callbacks, verbose=verbose)
+                  callbacks=[*run_callbacks, *callbacks], verbose=verbose)
     result = {name: float(values[-1]) for name, values in history.items()}
     if is_chief(distribution):
         model.save(os.path.join(output_dir, MODEL_FILE))

@@ -15,84 +15,25 @@ Example:
 
 from __future__ import annotations
 
+import random
 from typing import Iterator, Sequence
 
-import numpy as np
 import tensorflow as tf
 
-from bert_keras.data import DataError
 from bert_keras.text import BertPacker, BertTokenizer
 from training.pretraining.inputs import to_model_inputs
+from training.pretraining.instances import (Document, Recipe, document_pairs,
+                                             read_token_documents)
 from training.pretraining.masking import MaskedLMMasker
 
-Document = list[list[int]]  # sentences of token ids
 
-
-def read_documents(files: Sequence[str], tokenizer: BertTokenizer,
-                   lines_per_call: int = 1024) -> list[Document]:
-    """Token ids of every sentence, grouped into documents (blank lines separate them)."""
-    documents: list[list[str]] = [[]]
-    for path in files:
-        with open(path, "rb") as file:
-            for number, raw in enumerate(file, start=1):
-                try:
-                    line = raw.decode("utf-8").strip()
-                except UnicodeDecodeError as error:
-                    raise DataError(path, number, f"not UTF-8: {error}") from None
-                if line:
-                    documents[-1].append(line)
-                elif documents[-1]:
-                    documents.append([])
-        if documents[-1]:
-            documents.append([])  # a file ends its last document
-    sentences = [line for document in documents for line in document]
-    if not sentences:
-        raise DataError(", ".join(files), None, "no text: expected one sentence per line")
-    ids: list[list[int]] = []
-    for start in range(0, len(sentences), lines_per_call):
-        ids.extend(tokenizer(tf.constant(sentences[start:start + lines_per_call])).to_list())
-    result, position = [], 0
-    for document in documents:
-        tokens = [sentence for sentence in ids[position:position + len(document)] if sentence]
-        position += len(document)
-        if tokens:
-            result.append(tokens)
-    return result
-
-
-def sentence_pairs(documents: Sequence[Document], max_num_tokens: int,
-                   rng: np.random.Generator, short_seq_prob: float = 0.1
-                   ) -> Iterator[tuple[list[int], list[int], int]]:
-    """One pass of (segment A, segment B, 1 if B is random else 0), documents in random order."""
-    for index in rng.permutation(len(documents)):
-        document = documents[index]
-        target = max_num_tokens
-        if rng.random() < short_seq_prob:
-            target = int(rng.integers(2, max_num_tokens + 1))
-        chunk: list[list[int]] = []
-        length = 0
-        position = 0
-        while position < len(document):
-            chunk.append(document[position])
-            length += len(document[position])
-            position += 1
-            if position < len(document) and length < target:
-                continue
-            split = int(rng.integers(1, len(chunk))) if len(chunk) > 1 else 1
-            first = [token for sentence in chunk[:split] for token in sentence]
-            random_next = len(documents) > 1 and (len(chunk) == 1 or rng.random() < 0.5)
-            if random_next:
-                other = documents[(index + int(rng.integers(1, len(documents))))
-                                  % len(documents)]
-                start = int(rng.integers(0, len(other)))
-                second = [token for sentence in other[start:] for token in sentence]
-                second = second[:max(1, target - len(first))]
-                position -= len(chunk) - split  # the unused sentences come round again
-            else:
-                second = [token for sentence in chunk[split:] for token in sentence]
-            if first and second:
-                yield first, second, int(random_next)
-            chunk, length = [], 0
+def sentence_pairs(documents: Sequence[Document], recipe: Recipe, rng: random.Random
+                   ) -> Iterator[tuple[list[int], list[int], bool]]:
+    """One pass of the reference pairing (`document_pairs`), documents in a random order."""
+    order = list(range(len(documents)))
+    rng.shuffle(order)
+    for index in order:
+        yield from document_pairs(documents, index, recipe, rng)
 
 
 def text_dataset(files: Sequence[str], vocab: str, lowercase: bool, batch_size: int,
@@ -102,18 +43,18 @@ def text_dataset(files: Sequence[str], vocab: str, lowercase: bool, batch_size: 
     """An endless stream of masked pretraining batches from text files, and the number of
     instances in one pass."""
     tokenizer = BertTokenizer(vocab, lowercase=lowercase)
-    documents = read_documents(files, tokenizer)
-    max_num_tokens = seq_length - 3
-    per_pass = sum(1 for _ in sentence_pairs(documents, max_num_tokens,
-                                             np.random.default_rng([seed, 0]), short_seq_prob))
+    documents = read_token_documents(files, tokenizer)
+    recipe = Recipe(max_seq_length=seq_length, max_predictions_per_seq=max_predictions,
+                    masked_lm_prob=masked_lm_prob, short_seq_prob=short_seq_prob,
+                    do_whole_word_mask=whole_word)
+    per_pass = sum(1 for _ in sentence_pairs(documents, recipe, random.Random(f"{seed}/0")))
 
-    def generate() -> Iterator[tuple[list[int], list[int], int]]:
+    def generate() -> Iterator[tuple[list[int], list[int], bool]]:
         for pass_number in range(2**31):
-            rng = np.random.default_rng([seed, pass_number])
-            yield from sentence_pairs(documents, max_num_tokens, rng, short_seq_prob)
+            yield from sentence_pairs(documents, recipe, random.Random(f"{seed}/{pass_number}"))
 
     signature = (tf.TensorSpec([None], tf.int32), tf.TensorSpec([None], tf.int32),
-                 tf.TensorSpec([], tf.int32))
+                 tf.TensorSpec([], tf.bool))
     packer = BertPacker.from_tokenizer(tokenizer, seq_length)
     masker = MaskedLMMasker(tokenizer.vocabulary, masked_lm_prob, max_predictions, whole_word)
 
@@ -124,7 +65,8 @@ def text_dataset(files: Sequence[str], vocab: str, lowercase: bool, batch_size: 
                                                                   number]))
         return to_model_inputs({
             "input_ids": masked["input_word_ids"], "input_mask": packed["input_mask"],
-            "segment_ids": packed["input_type_ids"], "next_sentence_labels": label,
+            "segment_ids": packed["input_type_ids"],
+            "next_sentence_labels": tf.cast(label, tf.int32),
             **{name: masked[name] for name in ("masked_lm_positions", "masked_lm_ids",
                                                "masked_lm_weights")}})
 

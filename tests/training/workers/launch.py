@@ -31,13 +31,13 @@ def free_ports(count: int) -> list[int]:
 
 
 class Worker:
-    """One `train_tiny.py` process; its output lines are collected by a reader thread."""
+    """One `train_tiny.py` (or `script`) process; a reader thread collects its output lines."""
 
-    def __init__(self, *args: str, env: dict[str, str] | None = None):
+    def __init__(self, *args: str, env: dict[str, str] | None = None, script: Path = SCRIPT):
         self.lines: list[str] = []
         self._queue: queue.Queue[str | None] = queue.Queue()
         self.process = subprocess.Popen(
-            [sys.executable, str(SCRIPT), *args], cwd=REPO, text=True,
+            [sys.executable, str(script), *args], cwd=REPO, text=True,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
             env={**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2",
                  **(env or {})})

@@ -1,0 +1,129 @@
+"""`bert-keras pretrain` end to end on a tiny model: dynamic masking from raw text, metrics,
+gradient accumulation, a killed run that resumes, and a result that fine-tuning accepts."""
+
+import json
+import random
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from bert_keras.checkpoints import load_checkpoint
+from bert_keras.cli import main
+from bert_keras.text import BertTokenizer
+from training.finetune import finetune, resolve_init
+from training.pretraining.instances import Recipe, read_token_documents
+from training.pretraining.text_inputs import sentence_pairs, text_dataset
+
+DATA = Path(__file__).resolve().parents[2] / "data"
+VOCAB = str(DATA / "text" / "bert_uncased_vocab.txt")
+SAMPLE = str(DATA / "pretrain" / "sample_text.txt")
+WIKI = str(DATA / "pretrain" / "wikitext_sample.txt")
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workers"))
+from launch import Worker  # noqa: E402
+
+PRETRAIN_WORKER = Path(__file__).resolve().parents[1] / "workers" / "pretrain_tiny.py"
+
+
+def test_sentence_pairs_follow_the_recipe_and_change_every_pass():
+    documents = read_token_documents([WIKI], BertTokenizer(VOCAB))
+    assert len(documents) == 10
+    passes = [list(sentence_pairs(documents, Recipe(), random.Random(n))) for n in range(5)]
+    # One short target length per document and pass (as in the reference) makes a single
+    # pass over 10 documents noisy; over 5 passes about half of the B segments are random.
+    labels = [label for one_pass in passes for _, _, label in one_pass]
+    assert 0.45 < np.mean(labels) < 0.6
+    assert all(first and second for first, second, _ in passes[0])
+    # Full-length targets: most pairs fill most of the sequence (before truncation).
+    assert np.median([len(a) + len(b) for a, b, _ in passes[0]]) > 100
+    assert passes[0] != passes[1]
+
+
+def test_text_dataset_batches_new_masks_on_every_pass():
+    data, per_pass = text_dataset([SAMPLE], VOCAB, True, batch_size=4, seq_length=32,
+                                  max_predictions=5)
+    batches = list(data.take(2 * (per_pass // 4) + 2))
+    inputs, targets, weights = batches[0]
+    assert inputs["input_word_ids"].shape == (4, 32)
+    assert inputs["masked_lm_positions"].shape == targets["mlm_logits"].shape == (4, 5)
+    assert targets["nsp_logits"].shape == weights["nsp_logits"].shape == (4,)
+    first_pass = np.concatenate([b[0]["input_word_ids"] for b in batches[:per_pass // 4]])
+    second = np.concatenate([b[0]["input_word_ids"] for b in batches[per_pass // 4:]])
+    assert not np.array_equal(first_pass[:len(second)], second[:len(first_pass)])
+
+
+def test_pretrain_lowers_mlm_loss_and_finetune_accepts_the_result(tmp_path, capsys):
+    run = tmp_path / "pretrain"
+    code = main(["pretrain", "--text", WIKI, "--init", "tiny", "--vocab", VOCAB,
+                 "--output-dir", str(run), "--seq-length", "64", "--batch-size", "16",
+                 "--num-train-steps", "60", "--steps-per-epoch", "30", "--learning-rate",
+                 "5e-3", "--accumulation-steps", "2", "--strategy", "default"])
+    assert code == 0
+    printed = capsys.readouterr().out
+    for name in ("mlm_logits_loss", "mlm_logits_accuracy", "nsp_logits_accuracy"):
+        assert f"{name}: " in printed
+    history = (run / "history.csv").read_text().splitlines()
+    header = history[0].split(",")
+    losses = [float(row.split(",")[header.index("mlm_logits_loss")]) for row in history[1:]]
+    assert len(losses) == 4  # 60 updates x 2 batches, 30 batches per epoch
+    assert losses[0] < np.log(30522) and losses[-1] < losses[0] - 0.5, losses
+    model = keras.models.load_model(run / "model.keras")
+    assert int(model.optimizer.iterations) == 60
+    task = json.loads((run / "task.json").read_text())
+    assert task["task"] == "pretrain" and task["lowercase"] is True
+
+    init = resolve_init(str(run))
+    assert init.vocab == str(run / "vocab.txt")
+    _, encoder = load_checkpoint(init.source)
+    np.testing.assert_array_equal(
+        encoder.get_layer("embeddings").get_weights()[0],
+        model.get_layer("embeddings").get_weights()[0])
+    metrics = finetune("sst2", str(run), str(tmp_path / "sst2"),
+                       data_dir=str(DATA / "tasks"), train_file=str(DATA / "tasks/sst2_train.tsv"),
+                       dev_file=str(DATA / "tasks/sst2_dev.tsv"), seq_length=32, batch_size=8,
+                       epochs=1, max_train_examples=16, strategy="default", verbose=0)
+    assert 0.0 <= metrics["accuracy"] <= 1.0
+
+
+def test_killed_pretraining_resumes_at_the_saved_step(tmp_path):
+    uninterrupted = Worker("--output", str(tmp_path / "whole"), script=PRETRAIN_WORKER)
+    try:
+        uninterrupted.finish(timeout=240)
+    finally:
+        uninterrupted.kill()
+    crashed = Worker("--output", str(tmp_path / "run"), "--pause-at-step", "7",
+                     script=PRETRAIN_WORKER)
+    try:
+        crashed.wait_for("PAUSED", timeout=240)
+    finally:
+        crashed.kill()  # SIGKILL mid-epoch (epoch 2 of 3, after its second batch)
+    assert sorted(p.name for p in (tmp_path / "run" / "backup").iterdir()) == [
+        "step-6.seeds.npz", "step-6.weights.h5"]
+    assert not (tmp_path / "run" / "model.keras").exists()
+    resumed = Worker("--output", str(tmp_path / "run"), script=PRETRAIN_WORKER)
+    try:
+        resumed.finish(timeout=240)
+    finally:
+        resumed.kill()
+    whole = keras.models.load_model(tmp_path / "whole" / "model.keras")
+    done = keras.models.load_model(tmp_path / "run" / "model.keras")
+    assert int(done.optimizer.iterations) == int(whole.optimizer.iterations) == 15
+    for got, expected in zip(done.get_weights(), whole.get_weights()):
+        np.testing.assert_allclose(got, expected, atol=1e-6)
+    rows = (tmp_path / "run" / "history.csv").read_text().splitlines()[1:]
+    assert [row.split(",")[0] for row in rows] == ["0", "1", "2"]
+
+
+def test_bad_arguments_fail_cleanly(tmp_path, capsys):
+    assert main(["pretrain", "--text", str(tmp_path / "missing.txt"), "--init", "tiny",
+                 "--vocab", VOCAB, "--output-dir", str(tmp_path / "out")]) == 1
+    assert "missing.txt" in capsys.readouterr().err
+    assert main(["pretrain", "--text", SAMPLE, "--init", "tiny", "--vocab", VOCAB,
+                 "--output-dir", str(tmp_path / "out"), "--steps-per-epoch", "5",
+                 "--accumulation-steps", "2"]) == 1
+    assert "must be a multiple of accumulation_steps (2)" in capsys.readouterr().err
+    with pytest.raises(SystemExit):
+        main(["pretrain", "--init", "tiny", "--output-dir", str(tmp_path / "out")])

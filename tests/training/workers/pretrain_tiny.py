@@ -1,0 +1,42 @@
+"""Pretrains a tiny BERT on the shipped sample text with `training.pretraining.pretrain`,
+optionally sleeping after backup step `--pause-at-step` (so that a test can kill it there).
+Prints `DONE` at the end."""
+
+import argparse
+import sys
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[3]
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--output", required=True)
+    parser.add_argument("--pause-at-step", type=int, default=0)
+    args = parser.parse_args()
+    import keras
+
+    from training.pretraining.pretrain import pretrain
+
+    class PauseAt(keras.callbacks.Callback):
+        def __init__(self):
+            super().__init__()
+            self.step = 0
+
+        def on_train_batch_end(self, batch, logs=None):
+            self.step += 1  # counts from the resumed step's first batch; unused after resume
+            if self.step == args.pause_at_step:
+                print("PAUSED", flush=True)
+                time.sleep(600)
+
+    pretrain(args.output, "tiny", text_files=[str(REPO / "tests/data/pretrain/sample_text.txt")],
+             vocab=str(REPO / "tests/data/text/bert_uncased_vocab.txt"), seq_length=32,
+             max_predictions=5, batch_size=4, num_train_steps=15, steps_per_epoch=5,
+             save_every=2, strategy="default", verbose=0,
+             callbacks=[PauseAt()] if args.pause_at_step else [])
+    print("DONE", flush=True)
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -135,3 +135,25 @@ def test_compiled_model_round_trips_with_its_optimizer(tiny_config, tmp_path):
     schedule = keras.saving.deserialize_keras_object(restored.get_config()["learning_rate"])
     assert isinstance(schedule, WarmupDecay) and schedule.warmup_steps == 5
     assert restored.global_clipnorm == 0.5 and int(restored.iterations) == 2
+
+
+@pytest.mark.parametrize("name", ["adamw", "lamb"])
+def test_gradient_accumulation_equals_the_larger_batch(name):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 3)).astype("float32")
+    y = rng.normal(size=(8, 1)).astype("float32")
+
+    def train(batch_size, accumulation):
+        keras.utils.set_random_seed(0)
+        model = keras.Sequential([keras.Input((3,)), keras.layers.Dense(4, activation="tanh"),
+                                  keras.layers.Dense(1)])
+        # A constant learning rate, so both runs use the same one at every update.
+        model.compile(make_optimizer(name, learning_rate=1e-2, num_train_steps=10**9,
+                                     gradient_accumulation_steps=accumulation), "mse")
+        model.fit(x, y, batch_size=batch_size, epochs=1, shuffle=False, verbose=0)
+        return model
+
+    accumulated, large = train(2, 2), train(4, None)
+    assert int(accumulated.optimizer.iterations) == int(large.optimizer.iterations) == 2
+    for got, expected in zip(accumulated.get_weights(), large.get_weights()):
+        np.testing.assert_allclose(got, expected, rtol=1e-5, atol=1e-6)

@@ -30,10 +30,12 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output-dir", required=True)
     parser.add_argument("--vocab", help="vocab.txt (default: the data's, else next to --init)")
     parser.add_argument("--cased", action="store_true", default=None)
-    parser.add_argument("--seq-length", type=int, default=128,
-                        help="--text: sequence length; --data from another tool: its length")
-    parser.add_argument("--max-predictions", type=int, default=20,
-                        help="masked positions per sequence (--text, or --data without metadata)")
+    parser.add_argument("--seq-length", type=int,
+                        help="--text: sequence length (default 128); --data made by another "
+                             "tool (no metadata.json): the length it was made with")
+    parser.add_argument("--max-predictions", type=int,
+                        help="masked positions per sequence: --text (default 20), or --data "
+                             "without metadata.json")
     parser.add_argument("--masked-lm-prob", type=float, default=0.15, help="--text only")
     parser.add_argument("--whole-word-mask", action="store_true", help="--text only")
     parser.add_argument("--batch-size", type=int, default=32, help="per replica")

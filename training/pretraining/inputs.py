@@ -74,10 +74,17 @@ def record_dataset(data_dir: str, batch_size: int, shuffle: bool = True, seed: i
     else:
         raise FileNotFoundError(f"{data_dir}: no {METADATA_FILE}; for shards made by another "
                                 "tool give --max-seq-length and --max-predictions")
-    records = parse_records(shard_files(data_dir, metadata), metadata["max_seq_length"],
-                            metadata["max_predictions_per_seq"])
-    if "num_instances" not in metadata:
-        metadata["num_instances"] = int(records.reduce(0, lambda count, _: count + 1))
+    files = shard_files(data_dir, metadata)
+    records = parse_records(files, metadata["max_seq_length"], metadata["max_predictions_per_seq"])
+    try:
+        next(iter(records.take(1)))
+        if "num_instances" not in metadata:
+            metadata["num_instances"] = int(records.reduce(0, lambda count, _: count + 1))
+    except tf.errors.InvalidArgumentError as error:
+        raise ValueError(
+            f"{files[0]}: records do not parse as sequences of {metadata['max_seq_length']} "
+            f"tokens with {metadata['max_predictions_per_seq']} predictions (give the lengths "
+            f"they were made with): {error.message.splitlines()[-1].strip()}") from None
     dataset = records
     if shuffle:
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)

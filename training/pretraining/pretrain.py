@@ -79,7 +79,8 @@ def _count_vocabulary(path: str) -> int:
 
 def pretrain(output_dir: str, init: str, data_dir: str | None = None,
              text_files: list[str] | None = None, vocab: str | None = None,
-             cased: bool | None = None, seq_length: int = 128, max_predictions: int = 20,
+             cased: bool | None = None, seq_length: int | None = None,
+             max_predictions: int | None = None,
              masked_lm_prob: float = 0.15, whole_word_mask: bool = False,
              batch_size: int = 32, num_train_steps: int = 10_000, steps_per_epoch: int = 1000,
              accumulation_steps: int = 1, learning_rate: float = 1e-3,
@@ -93,7 +94,8 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
     `init` is a preset name (random weights), an HF dir, a Google checkpoint, a `.keras` file
     or a run directory; heads the checkpoint lacks start from random values. Give either
     `data_dir` (shards) or `text_files` (dynamic masking; `vocab` defaults to the one next to
-    the weights). `num_train_steps` counts optimizer updates: each takes `accumulation_steps`
+    the weights; `seq_length` 128 and `max_predictions` 20 unless given). Shards take their
+    lengths from their `metadata.json`; shards made by another tool need both given. `num_train_steps` counts optimizer updates: each takes `accumulation_steps`
     batches of `batch_size` per replica. `steps_per_epoch` (batches, a multiple of
     `accumulation_steps`) sets how often metrics are logged and the run is backed up;
     `num_train_steps` is rounded up to whole epochs. `callbacks` are added to the run's own (backup,
@@ -120,6 +122,7 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
         seq_length = int(metadata["max_seq_length"])
         max_predictions = int(metadata["max_predictions_per_seq"])
     else:
+        seq_length, max_predictions = seq_length or 128, max_predictions or 20
         train_data, instances = text_dataset(
             text_files, source.vocab, source.lowercase, batch, seq_length=seq_length,
             max_predictions=max_predictions, masked_lm_prob=masked_lm_prob,

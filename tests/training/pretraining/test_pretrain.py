@@ -74,6 +74,7 @@ def test_pretrain_lowers_mlm_loss_and_finetune_accepts_the_result(tmp_path, caps
     assert int(model.optimizer.iterations) == 60
     task = json.loads((run / "task.json").read_text())
     assert task["task"] == "pretrain" and task["lowercase"] is True
+    assert task["seq_length"] == 64 and task["options"]["max_predictions"] == 20
 
     init = resolve_init(str(run))
     assert init.vocab == str(run / "vocab.txt")
@@ -127,3 +128,31 @@ def test_bad_arguments_fail_cleanly(tmp_path, capsys):
     assert "must be a multiple of accumulation_steps (2)" in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["pretrain", "--init", "tiny", "--output-dir", str(tmp_path / "out")])
+
+
+def test_pretrain_from_shards_with_and_without_metadata(tmp_path, capsys):
+    data = tmp_path / "data"
+    assert main(["create-pretraining-data", "--input", SAMPLE, "--output", str(data),
+                 "--vocab", VOCAB, "--max-seq-length", "32", "--max-predictions-per-seq", "5",
+                 "--dupe-factor", "2", "--no-progress"]) == 0
+    run = tmp_path / "run"
+    assert main(["pretrain", "--data", str(data), "--init", "tiny", "--output-dir", str(run),
+                 "--batch-size", "8", "--num-train-steps", "4", "--strategy", "default"]) == 0
+    task = json.loads((run / "task.json").read_text())
+    assert task["seq_length"] == 32 and task["options"]["max_predictions"] == 5
+    assert int(keras.models.load_model(run / "model.keras").optimizer.iterations) == 4
+
+    # Shards made by another tool (google-research/bert) come without metadata.json.
+    foreign = tmp_path / "foreign"
+    foreign.mkdir()
+    for shard in data.glob("*.tfrecord"):
+        (foreign / shard.name).write_bytes(shard.read_bytes())
+    args = ["pretrain", "--data", str(foreign), "--init", "tiny", "--vocab", VOCAB,
+            "--output-dir", str(tmp_path / "run2"), "--batch-size", "8",
+            "--num-train-steps", "2", "--strategy", "default"]
+    assert main(args) == 1
+    assert "give --max-seq-length and --max-predictions" in capsys.readouterr().err
+    assert main(args + ["--seq-length", "128", "--max-predictions", "20"]) == 1
+    assert "do not parse as sequences of 128 tokens with 20 predictions" in (
+        capsys.readouterr().err)
+    assert main(args + ["--seq-length", "32", "--max-predictions", "5"]) == 0

@@ -118,6 +118,23 @@ def test_killed_pretraining_resumes_at_the_saved_step(tmp_path):
     assert [row.split(",")[0] for row in rows] == ["0", "1", "2"]
 
 
+def test_pretraining_under_mirrored_strategy_on_two_cpus(tmp_path):
+    worker = Worker("--output", str(tmp_path / "run"), "--strategy", "mirrored",
+                    "--logical-cpus", "2", script=PRETRAIN_WORKER)
+    try:
+        worker.finish(timeout=240)
+    finally:
+        worker.kill()
+    model = keras.models.load_model(tmp_path / "run" / "model.keras")
+    assert int(model.optimizer.iterations) == 15
+    task = json.loads((tmp_path / "run" / "task.json").read_text())
+    assert task["options"]["batch_size"] == 8  # 4 per replica x 2 replicas
+    rows = (tmp_path / "run" / "history.csv").read_text().splitlines()
+    header = rows[0].split(",")
+    losses = [float(row.split(",")[header.index("mlm_logits_loss")]) for row in rows[1:]]
+    assert len(losses) == 3 and all(np.isfinite(losses)) and losses[0] < np.log(30522) + 1
+
+
 def test_bad_arguments_fail_cleanly(tmp_path, capsys):
     assert main(["pretrain", "--text", str(tmp_path / "missing.txt"), "--init", "tiny",
                  "--vocab", VOCAB, "--output-dir", str(tmp_path / "out")]) == 1

@@ -1,5 +1,6 @@
 """Pretrains a tiny BERT on the shipped sample text with `training.pretraining.pretrain`,
-optionally sleeping after backup step `--pause-at-step` (so that a test can kill it there).
+optionally sleeping after backup step `--pause-at-step` (so that a test can kill it there),
+under `--strategy` (`--logical-cpus 2` for `mirrored` on one CPU).
 Prints `DONE` at the end."""
 
 import argparse
@@ -14,7 +15,15 @@ def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--output", required=True)
     parser.add_argument("--pause-at-step", type=int, default=0)
+    parser.add_argument("--strategy", default="default")
+    parser.add_argument("--logical-cpus", type=int, default=1)
     args = parser.parse_args()
+    import tensorflow as tf
+
+    if args.logical_cpus > 1:
+        cpu = tf.config.list_physical_devices("CPU")[0]
+        tf.config.set_logical_device_configuration(
+            cpu, [tf.config.LogicalDeviceConfiguration()] * args.logical_cpus)
     import keras
 
     from training.pretraining.pretrain import pretrain
@@ -33,7 +42,7 @@ def main() -> None:
     pretrain(args.output, "tiny", text_files=[str(REPO / "tests/data/pretrain/sample_text.txt")],
              vocab=str(REPO / "tests/data/text/bert_uncased_vocab.txt"), seq_length=32,
              max_predictions=5, batch_size=4, num_train_steps=15, steps_per_epoch=5,
-             save_every=2, strategy="default", verbose=0,
+             save_every=2, strategy=args.strategy, verbose=0,
              callbacks=[PauseAt()] if args.pause_at_step else [])
     print("DONE", flush=True)
 

@@ -51,17 +51,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     finetune.add_argument("--epochs", type=int, default=3)
     finetune.add_argument("--learning-rate", type=float, default=5e-5)
     finetune.add_argument("--warmup-ratio", type=float, default=0.1)
-    finetune.add_argument("--weight-decay", type=float, default=0.01)
-    finetune.add_argument("--optimizer", choices=("adamw", "lamb"), default="adamw")
-    finetune.add_argument("--strategy", default="auto",
-                          choices=("auto", "default", "one_device", "mirrored", "multi_worker",
-                                   "tpu"))
-    finetune.add_argument("--precision", default="auto",
-                          choices=("auto", "float32", "mixed_float16", "mixed_bfloat16"))
-    finetune.add_argument("--xla", action="store_true", help="compile train steps with XLA")
-    finetune.add_argument("--seed", type=int, default=0)
-    finetune.add_argument("--save-every", type=int, default=None,
-                          help="back up for crash recovery every N steps (default: each epoch)")
+    add_run_arguments(finetune, optimizer="adamw")
     finetune.add_argument("--max-train-examples", type=int,
                           help="use only the first N training examples")
     finetune.set_defaults(func=run_finetune)
@@ -76,6 +66,22 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     predict.add_argument("inputs", nargs="+",
                          help="texts; for pair tasks separate the two texts with a tab")
     predict.set_defaults(func=run_predict)
+
+
+def add_run_arguments(parser: argparse.ArgumentParser, optimizer: str) -> None:
+    """The options every training command shares: optimizer, weight decay, strategy,
+    precision, XLA, seed and crash backups (`optimizer` is the default optimizer)."""
+    parser.add_argument("--weight-decay", type=float, default=0.01)
+    parser.add_argument("--optimizer", choices=("adamw", "lamb"), default=optimizer)
+    parser.add_argument("--strategy", default="auto",
+                        choices=("auto", "default", "one_device", "mirrored", "multi_worker",
+                                 "tpu"))
+    parser.add_argument("--precision", default="auto",
+                        choices=("auto", "float32", "mixed_float16", "mixed_bfloat16"))
+    parser.add_argument("--xla", action="store_true", help="compile train steps with XLA")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save-every", type=int, default=None,
+                        help="back up for crash recovery every N batches (default: each epoch)")
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:

@@ -13,6 +13,7 @@ import argparse
 import sys
 
 from bert_keras.data import DataError
+from training.cli import add_run_arguments
 
 _EXPECTED_ERRORS = (DataError, FileNotFoundError, ValueError)
 
@@ -47,17 +48,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="batches between metric logs and backups")
     parser.add_argument("--learning-rate", type=float, default=1e-3)
     parser.add_argument("--warmup-ratio", type=float, default=0.01)
-    parser.add_argument("--weight-decay", type=float, default=0.01)
-    parser.add_argument("--optimizer", choices=("lamb", "adamw"), default="lamb")
-    parser.add_argument("--strategy", default="auto",
-                        choices=("auto", "default", "one_device", "mirrored", "multi_worker",
-                                 "tpu"))
-    parser.add_argument("--precision", default="auto",
-                        choices=("auto", "float32", "mixed_float16", "mixed_bfloat16"))
-    parser.add_argument("--xla", action="store_true", help="compile train steps with XLA")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--save-every", type=int, default=None,
-                        help="back up for crash recovery every N batches (default: each epoch)")
+    add_run_arguments(parser, optimizer="lamb")
     parser.set_defaults(func=run_pretrain)
 
 

@@ -445,7 +445,7 @@ def read_token_documents(input_files: Sequence[str], tokenizer: BertTokenizer
     Example:
         >>> documents = read_token_documents(["corpus.txt"], tokenizer)  # doctest: +SKIP
     """
-    documents = list(_TextReader(list(input_files)).documents())
+    documents = list(_TextReader(_check_input_files(input_files)).documents())
     tokens = _tokenize_chunk(documents, tokenizer, _Statistics())
     if not tokens:
         raise DataError(", ".join(input_files), None, "no text: expected a sentence per line")

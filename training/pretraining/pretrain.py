@@ -20,12 +20,14 @@ import math
 import os
 import shutil
 from typing import Sequence
+
 import keras
 
 from bert_keras import BertConfig
 from bert_keras.checkpoints import config_of, load_pretrainer
 from bert_keras.config import PRESETS
 from bert_keras.models import bert_encoder, bert_pretrainer, encoder_of
+from bert_keras.text.vocab import load_vocabulary
 from training.callbacks import fit, make_callbacks
 from training.finetune import (MODEL_FILE, TASK_FILE, VOCAB_FILE, Init, resolve_init,
                                write_json)
@@ -70,11 +72,6 @@ def _compile(model: keras.Model, optimizer: keras.optimizers.Optimizer, xla: boo
             "mlm_logits": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
             "nsp_logits": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]},
         jit_compile=xla)
-
-
-def _count_vocabulary(path: str) -> int:
-    with open(path, encoding="utf-8") as file:
-        return sum(1 for _ in file)
 
 
 def pretrain(output_dir: str, init: str, data_dir: str | None = None,
@@ -135,7 +132,7 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
                          "an update")
     epochs = math.ceil(total_batches / steps_per_epoch)
     with distribution.scope():
-        model = _build_pretrainer(source.source, _count_vocabulary(source.vocab))
+        model = _build_pretrainer(source.source, len(load_vocabulary(source.vocab)))
         _compile(model, make_optimizer(
             optimizer, learning_rate=learning_rate, num_train_steps=epochs * steps_per_epoch,
             warmup_steps=int(warmup_ratio * epochs * steps_per_epoch),

@@ -30,6 +30,50 @@ def find_data_file(data_dir: str, names: Sequence[str]) -> str:
     raise DataError(data_dir, None, f"none of {', '.join(names)} found")
 
 
+def length_bucketed_batches(dataset: tf.data.Dataset, batch_size: int, seed: int,
+                            drop_remainder: bool = False, pool: int = 32,
+                            multiple: int = 16) -> tf.data.Dataset:
+    """Shuffled batches of rows of similar length, each cut to its longest row.
+
+    `dataset` yields `(inputs, targets)` rows whose `inputs` are the encoder inputs padded to
+    a fixed length. The rows are shuffled, sorted by length within pools of `pool` batches,
+    batched, the batches shuffled again and each cut to its longest row rounded up to a
+    multiple of `multiple` (few distinct shapes, so few retraces). An epoch keeps its number
+    of batches and its order is reproducible from `seed`. Trimming only drops padding, so
+    targets that index tokens (QA start/end positions) stay valid.
+
+    Example:
+        >>> rows = tf.data.Dataset.from_tensor_slices(({"input_word_ids": [[1, 2, 0, 0]] * 3,
+        ...     "input_mask": [[1, 1, 0, 0]] * 3, "input_type_ids": [[0] * 4] * 3}, [0, 1, 0]))
+        >>> batch, _ = next(iter(length_bucketed_batches(rows, 2, seed=0, multiple=1)))
+        >>> batch["input_word_ids"].shape[1]  # padding cut: the longest row has 2 tokens
+        2
+    """
+    rows = int(dataset.cardinality())
+    batches = rows // batch_size if drop_remainder else -(-rows // batch_size)
+
+    def by_length(inputs, targets):
+        order = tf.argsort(_lengths(inputs), stable=True)
+        return tf.nest.map_structure(lambda values: tf.gather(values, order), (inputs, targets))
+
+    def trimmed(inputs, targets):
+        longest = tf.reduce_max(_lengths(inputs))
+        width = tf.minimum(-(-longest // multiple) * multiple,
+                           tf.shape(inputs["input_mask"])[1])
+        return {name: values[:, :width] for name, values in inputs.items()}, targets
+
+    return (dataset.shuffle(rows, seed=seed, reshuffle_each_iteration=True)
+            .batch(batch_size * pool).map(by_length).unbatch()
+            .batch(batch_size, drop_remainder=drop_remainder)
+            .shuffle(pool, seed=seed + 1, reshuffle_each_iteration=True)
+            .map(trimmed, num_parallel_calls=tf.data.AUTOTUNE)
+            .apply(tf.data.experimental.assert_cardinality(batches)))
+
+
+def _lengths(inputs: dict[str, tf.Tensor]) -> tf.Tensor:
+    return tf.reduce_sum(tf.cast(inputs["input_mask"], tf.int32), axis=-1)
+
+
 @dataclasses.dataclass(frozen=True)
 class TaskData:
     """Train and dev records of a task and the names of its labels (None for regression)."""

@@ -22,7 +22,7 @@ from bert_keras.data import DataError, QAExample, gold_answers, read_squad, spli
 from bert_keras.models import bert_span_labeler
 from bert_keras.text import BertTokenizer
 from training import metrics
-from training.tasks.base import TaskData, find_data_file
+from training.tasks.base import TaskData, find_data_file, length_bucketed_batches
 from training.tasks.qa_decoding import Answer, QAFeatures, decode, make_features
 
 # Read options (task.json "options") that configure the recipe, with their defaults.
@@ -139,14 +139,16 @@ class QARecipe:
                 batch_size: int, shuffle: bool, seed: int,
                 drop_remainder: bool = False) -> tf.data.Dataset:
         """Batches of `(encoder inputs, {"start_logits": start, "end_logits": end})`, one row
-        per window, padded to `seq_length`."""
+        per window. Training batches group windows of similar length and are cut to the
+        longest (`length_bucketed_batches`); most SQuAD windows are far shorter than 384."""
         features = self.features(records, tokenizer, seq_length)
         dataset = tf.data.Dataset.from_tensor_slices((features.inputs(), {
             "start_logits": features.start_positions, "end_logits": features.end_positions}))
         if shuffle:
-            dataset = dataset.shuffle(len(features), seed=seed, reshuffle_each_iteration=True)
-        return dataset.batch(batch_size, drop_remainder=drop_remainder).prefetch(
-            tf.data.AUTOTUNE)
+            dataset = length_bucketed_batches(dataset, batch_size, seed, drop_remainder)
+        else:
+            dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
+        return dataset.prefetch(tf.data.AUTOTUNE)
 
     def answers(self, model: keras.Model, records: Sequence[QAExample],
                 tokenizer: BertTokenizer, seq_length: int) -> list[Answer]:

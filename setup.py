@@ -21,6 +21,9 @@ setup(
         "scipy==1.17.1",
         "seqeval==1.2.2",
         "tensorboard==2.21.0",
+        # TF Serving's request/response protos and gRPC stubs (warmup file, client, local server).
+        "tensorflow-serving-api==2.21.0",
+        "grpcio==1.85.1",
         "tqdm==4.70.1",
     ],
     extras_require={

@@ -21,6 +21,7 @@ SUBCOMMAND_MODULES = (
     "training.pretraining.cli",
     "training.pretraining.data_cli",
     "training.demo",
+    "export.cli",
 )
 
 

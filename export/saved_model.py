@@ -1,0 +1,82 @@
+"""`bert-keras export`: a trained model -> a SavedModel version laid out for TF Serving.
+
+    BASE_DIR/NAME/<version>/saved_model.pb, variables/, assets.extra/tf_serving_warmup_requests
+
+The version is written under a hidden temporary name in `BASE_DIR/NAME` (TF Serving only
+loads numeric directory names), checked (`export.graph_check`: only ops stock TF Serving
+has) and renamed into place only when complete, so a server watching the directory never
+sees a half-written version.
+
+Example:
+    >>> export_model("runs/sst2", "models/sst2")  # doctest: +SKIP
+    Exported(path='models/sst2/1', kind='classifier', signatures=('embed', ...))
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import os
+import shutil
+from typing import Sequence
+
+import keras
+
+from export.graph_check import check_saved_model
+from export.run_dir import load_trained
+from export.signatures import serving_functions
+from export.warmup import WARMUP_FILE, default_warmup_inputs, write_warmup_requests
+
+
+@dataclasses.dataclass(frozen=True)
+class Exported:
+    """A written model version: its directory, the kind of model and its signature names."""
+
+    path: str
+    kind: str
+    signatures: tuple[str, ...]
+
+
+def versions(model_base: str) -> list[int]:
+    """The numeric version directories in `model_base` (TF Serving's layout), ascending."""
+    if not os.path.isdir(model_base):
+        return []
+    return sorted(int(name) for name in os.listdir(model_base)
+                  if name.isdigit() and os.path.isdir(os.path.join(model_base, name)))
+
+
+def export_model(model_dir: str, output: str, version: int | None = None,
+                 warmup_texts: Sequence[str] | None = None) -> Exported:
+    """Exports the `bert-keras finetune` run in `model_dir` as version `version` (default: the
+    newest existing version plus one) of the model `output` (`BASE_DIR/NAME`).
+
+    Raises:
+        FileExistsError: that version exists already.
+        export.graph_check.DisallowedOpsError: the graph needs an op TF Serving lacks (nothing
+            is left behind).
+    """
+    if version is not None and (isinstance(version, bool) or version < 1):
+        raise ValueError(f"--version must be a positive integer, got {version}")
+    version = version or (versions(output)[-1] + 1 if versions(output) else 1)
+    final = os.path.join(output, str(version))
+    if os.path.exists(final):
+        raise FileExistsError(f"{final} exists already; pick another --version or leave it "
+                              "out to take the next one")
+    trained = load_trained(model_dir)
+    os.makedirs(output, exist_ok=True)
+    partial = os.path.join(output, f".partial-{version}-{os.getpid()}")
+    shutil.rmtree(partial, ignore_errors=True)
+    try:
+        archive = keras.export.ExportArchive()
+        archive.track(trained.model)
+        functions = serving_functions(trained)
+        for name, function in functions.items():
+            archive.add_endpoint(name, function, input_signature=function.input_signature)
+        archive.write_out(partial, verbose=False)
+        check_saved_model(partial)
+        inputs = default_warmup_inputs(trained, warmup_texts)
+        write_warmup_requests(os.path.join(partial, WARMUP_FILE), os.path.basename(
+            os.path.normpath(output)), inputs)
+        os.rename(partial, final)
+    finally:
+        shutil.rmtree(partial, ignore_errors=True)
+    return Exported(final, trained.kind, tuple(sorted(functions)))

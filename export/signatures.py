@@ -1,0 +1,84 @@
+"""Serving signatures: raw text in, named dense outputs with a leading batch dimension out.
+
+Tokenization runs in the graph (`bert_keras.text`, tf-text), so a client sends strings. Every
+model gets `serve_tokens` (the three encoder inputs) and `embed` (sentence vectors); the task
+decides `serving_default`:
+
+    classifier     text [, pair: text_a, text_b] -> logits, probabilities, label_id, label
+    regression     text [, pair: text_a, text_b] -> score
+
+A sentence-pair model's `serving_default` takes `text_a` and `text_b` and it has no single-text
+signature (it was never trained on one).
+
+Example:
+    >>> functions = serving_functions(load_trained("runs/sst2"))  # doctest: +SKIP
+    >>> sorted(functions)  # doctest: +SKIP
+    ['embed', 'serve_tokens', 'serving_default']
+"""
+
+from __future__ import annotations
+
+from typing import Callable
+
+import tensorflow as tf
+
+from bert_keras.models import ENCODER_INPUTS, encoder_of
+from bert_keras.text import BertPreprocessor
+from export.run_dir import TrainedModel
+
+TOKENS = {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in ENCODER_INPUTS}
+TEXT_SIGNATURES = {1: ("text",), 2: ("text_a", "text_b")}
+
+
+def serving_functions(trained: TrainedModel) -> dict[str, Callable]:
+    """The `tf.function`s (with input signatures) to save, by signature name."""
+    heads = {"classifier": _classifier_outputs, "regression": _regression_outputs}
+    if trained.kind not in heads:
+        raise NotImplementedError(f"export of {trained.kind} models is not available yet")
+    model = trained.model
+    head = heads[trained.kind](trained)
+    preprocessor = BertPreprocessor(trained.tokenizer, seq_length=trained.seq_length,
+                                    pad_to="longest")
+    names = TEXT_SIGNATURES[trained.segments]
+    encoder = encoder_of(model)
+
+    def from_text(*texts: tf.Tensor) -> dict[str, tf.Tensor]:
+        return head(model(preprocessor(list(texts)), training=False))
+
+    def embed(text: tf.Tensor) -> dict[str, tf.Tensor]:
+        inputs = preprocessor([text])
+        outputs = encoder(inputs, training=False)
+        mask = tf.cast(inputs["input_mask"], outputs["sequence_output"].dtype)[:, :, None]
+        mean = tf.reduce_sum(outputs["sequence_output"] * mask, 1) / tf.reduce_sum(mask, 1)
+        return {"pooled_output": tf.cast(outputs["pooled_output"], tf.float32),
+                "mean_pooled_output": tf.cast(mean, tf.float32)}
+
+    def serve_tokens(input_word_ids, input_mask, input_type_ids) -> dict[str, tf.Tensor]:
+        return head(model({"input_word_ids": input_word_ids, "input_mask": input_mask,
+                           "input_type_ids": input_type_ids}, training=False))
+
+    def text_specs(*names: str) -> list[tf.TensorSpec]:
+        return [tf.TensorSpec([None], tf.string, name=name) for name in names]
+
+    return {  # input names come from the TensorSpec names
+        "serving_default": tf.function(from_text, input_signature=text_specs(*names)),
+        "serve_tokens": tf.function(serve_tokens, input_signature=list(TOKENS.values())),
+        "embed": tf.function(embed, input_signature=text_specs("text")),
+    }
+
+
+def _classifier_outputs(trained: TrainedModel) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
+    label_names = tf.constant(list(trained.label_names))
+
+    def outputs(logits: tf.Tensor) -> dict[str, tf.Tensor]:
+        logits = tf.cast(logits, tf.float32)
+        label_id = tf.argmax(logits, axis=-1, output_type=tf.int32)
+        return {"logits": logits, "probabilities": tf.nn.softmax(logits, axis=-1),
+                "label_id": label_id, "label": tf.gather(label_names, label_id)}
+    return outputs
+
+
+def _regression_outputs(trained: TrainedModel) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
+    def outputs(logits: tf.Tensor) -> dict[str, tf.Tensor]:
+        return {"score": tf.cast(logits[:, 0], tf.float32)}
+    return outputs

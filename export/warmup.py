@@ -1,0 +1,87 @@
+"""TF Serving warmup requests (`assets.extra/tf_serving_warmup_requests`).
+
+TF Serving replays these `PredictionLog` records when it loads a version, so the first real
+request does not pay for graph initialization. Each record is a `PredictRequest` with real
+text: one text, then a small batch, for `serving_default`, and one for `embed`.
+
+Example:
+    >>> write_warmup_requests("/tmp/requests", "sst2", {"text": ["Great film."]})  # doctest: +SKIP
+    3
+"""
+
+from __future__ import annotations
+
+import os
+from typing import Sequence
+
+import tensorflow as tf
+from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
+
+from export.run_dir import TrainedModel
+from export.signatures import TEXT_SIGNATURES
+
+WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
+SAMPLE_TEXTS = ("A gorgeous, moving film with wonderful performances.",
+                "Dull, lifeless and far too long.",
+                "Angela Merkel met Emmanuel Macron in Paris on Tuesday.")
+SAMPLE_PAIRS = (("The company posted higher profits this quarter.",
+                 "Profits at the company rose this quarter."),
+                ("He plays the guitar.", "The weather was cold in Oslo."))
+
+
+def default_warmup_inputs(trained: TrainedModel, texts: Sequence[str] | None = None
+                          ) -> dict[str, list[str]]:
+    """`serving_default` inputs for the warmup requests: `texts` (a tab separates the two
+    texts of a pair) or built-in sample sentences."""
+    names = TEXT_SIGNATURES[trained.segments]
+    if texts:
+        rows = [text.split("\t") for text in texts]
+        bad = [text for text, row in zip(texts, rows) if len(row) != len(names)]
+        if bad:
+            raise ValueError(f"warmup text {bad[0]!r}: expected {len(names)} tab-separated "
+                             f"field(s) ({', '.join(names)})")
+    else:
+        rows = [list(pair) for pair in SAMPLE_PAIRS] if len(names) == 2 else [
+            [text] for text in SAMPLE_TEXTS]
+    return {name: [row[index] for row in rows] for index, name in enumerate(names)}
+
+
+def predict_request(model_name: str, signature: str, inputs: dict[str, list[str]]
+                    ) -> predict_pb2.PredictRequest:
+    """A `PredictRequest` of `[batch]` string tensors."""
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = model_name
+    request.model_spec.signature_name = signature
+    for name, values in inputs.items():
+        request.inputs[name].CopyFrom(tf.make_tensor_proto(
+            [value.encode("utf-8") for value in values], dtype=tf.string))
+    return request
+
+
+def write_warmup_requests(path: str, model_name: str, inputs: dict[str, list[str]]) -> int:
+    """Writes the warmup records for `serving_default` `inputs` (all, and the first row
+    alone) and `embed`; returns how many."""
+    first = {name: values[:1] for name, values in inputs.items()}
+    requests = [predict_request(model_name, "serving_default", first),
+                predict_request(model_name, "serving_default", inputs),
+                predict_request(model_name, "embed",
+                                {"text": next(iter(inputs.values()))})]
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with tf.io.TFRecordWriter(path) as writer:
+        for request in requests:
+            log = prediction_log_pb2.PredictionLog(
+                predict_log=prediction_log_pb2.PredictLog(request=request))
+            writer.write(log.SerializeToString())
+    return len(requests)
+
+
+def read_warmup_requests(path: str) -> list[predict_pb2.PredictRequest]:
+    """The `PredictRequest`s of a warmup file (each record must parse as a `PredictionLog`)."""
+    requests = []
+    for number, record in enumerate(tf.data.TFRecordDataset(path).as_numpy_iterator(), 1):
+        log = prediction_log_pb2.PredictionLog()
+        log.ParseFromString(record)
+        if not log.HasField("predict_log"):
+            raise ValueError(f"{path}: record {number} is not a predict_log")
+        requests.append(log.predict_log.request)
+    return requests

@@ -1,0 +1,167 @@
+"""`bert-keras export` of classifiers and regressors: layout, signatures, parity, warmup."""
+
+import json
+import os
+import pathlib
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+import tensorflow as tf
+
+from bert_keras.cli import main
+from bert_keras.text import BertPreprocessor
+from export.run_dir import load_trained
+from export.saved_model import export_model, versions
+from export.warmup import WARMUP_FILE, read_warmup_requests
+
+TEXTS = ["A gorgeous, moving film.", "Dull and far too long; I left early!", "Élan vital? Ça va."]
+PAIRS = {"text_a": ["He sold the house.", "Rain is falling."],
+         "text_b": ["The house was sold by him.", "A dog barks at the café."]}
+RUN_SIGNATURE = pathlib.Path(__file__).with_name("run_signature.py")
+
+
+def keras_outputs(run_dir, texts):
+    """The fine-tuned Keras model on `texts`, preprocessed as in training (fixed padding)."""
+    trained = load_trained(run_dir)
+    preprocessor = BertPreprocessor(trained.tokenizer, seq_length=trained.seq_length)
+    return trained, np.asarray(trained.model(preprocessor([tf.constant(t) for t in texts])))
+
+
+CASES = {"sst2": {"text": TEXTS}, "mrpc": PAIRS, "stsb": PAIRS}
+
+
+@pytest.fixture(scope="module")
+def fresh_process_outputs(exported, tmp_path_factory):
+    """`serving_default` outputs of each exported case, from one process that imports only
+    tensorflow and tensorflow_text (one process for all cases: TensorFlow starts slowly)."""
+    folder = tmp_path_factory.mktemp("fresh")
+    jobs = [{"saved_model": exported(task), "signature": "serving_default", "inputs": inputs,
+             "output": str(folder / f"{task}.npz")} for task, inputs in CASES.items()]
+    (folder / "jobs.json").write_text(json.dumps(jobs))
+    subprocess.run([sys.executable, str(RUN_SIGNATURE), str(folder / "jobs.json")], check=True)
+    return {task: dict(np.load(folder / f"{task}.npz", allow_pickle=True)) for task in CASES}
+
+
+@pytest.mark.parametrize("task", CASES)
+def test_exported_signature_matches_the_keras_model_in_a_fresh_process(
+        task, trained_runs, fresh_process_outputs):
+    outputs = dict(fresh_process_outputs[task])
+    inputs = CASES[task]
+    assert outputs.pop("_repo_modules").tolist() == []  # only tensorflow and tensorflow_text
+    trained, logits = keras_outputs(trained_runs(task), list(inputs.values()))
+    if task == "stsb":
+        assert set(outputs) == {"score"}
+        np.testing.assert_allclose(outputs["score"], logits[:, 0], atol=1e-5, rtol=0)
+        return
+    assert set(outputs) == {"logits", "probabilities", "label_id", "label"}
+    np.testing.assert_allclose(outputs["logits"], logits, atol=1e-5, rtol=0)
+    np.testing.assert_allclose(outputs["probabilities"], tf.nn.softmax(logits), atol=1e-5)
+    assert outputs["label_id"].tolist() == logits.argmax(-1).tolist()
+    assert [label.decode() for label in outputs["label"]] == [
+        trained.label_names[i] for i in logits.argmax(-1)]
+
+
+def test_serve_tokens_and_embed(exported, trained_runs):
+    loaded = tf.saved_model.load(exported("sst2"))
+    trained = load_trained(trained_runs("sst2"))
+    tokens = BertPreprocessor(trained.tokenizer, seq_length=16)(tf.constant(TEXTS))
+
+    from_tokens = loaded.signatures["serve_tokens"](**tokens)
+    from_text = loaded.signatures["serving_default"](text=tf.constant(TEXTS))
+    np.testing.assert_allclose(from_tokens["logits"], from_text["logits"], atol=1e-5)
+
+    vectors = loaded.signatures["embed"](text=tf.constant(TEXTS))
+    sequence = trained.model.get_layer("bert_encoder")(tokens)["sequence_output"].numpy()
+    mask = tokens["input_mask"].numpy()[:, :, None]
+    np.testing.assert_allclose(vectors["mean_pooled_output"],
+                               (sequence * mask).sum(1) / mask.sum(1), atol=1e-5)
+    assert vectors["pooled_output"].shape == (3, trained.model.get_layer(
+        "bert_encoder").output["pooled_output"].shape[-1])
+
+
+def test_saved_model_cli_lists_the_documented_signatures(exported):
+    cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
+    shown = subprocess.run([cli, "show", "--all", "--dir", exported("mrpc")], check=True,
+                           capture_output=True, text=True).stdout
+    signatures = {block.split("']", 1)[0]: block
+                  for block in shown.split("signature_def['")[1:]}
+    assert set(signatures) == {"__saved_model_init_op", "serving_default", "serve_tokens",
+                               "embed"}
+
+    def tensors(block, side):
+        part = block.split(f"contains the following {side}(s):")[1]
+        if side == "input":
+            part = part.split("contains the following output(s):")[0]
+        found = {}
+        for chunk in part.split(f"{side}s['")[1:]:
+            name = chunk.split("']")[0]
+            dtype = chunk.split("dtype: ")[1].split()[0]
+            shape = chunk.split("shape: ")[1].split("\n")[0]
+            found[name] = (dtype, shape)
+        return found
+
+    assert tensors(signatures["serving_default"], "input") == {
+        "text_a": ("DT_STRING", "(-1)"), "text_b": ("DT_STRING", "(-1)")}
+    assert tensors(signatures["serving_default"], "output") == {
+        "logits": ("DT_FLOAT", "(-1, 2)"), "probabilities": ("DT_FLOAT", "(-1, 2)"),
+        "label_id": ("DT_INT32", "(-1)"), "label": ("DT_STRING", "(-1)")}
+    assert tensors(signatures["serve_tokens"], "input") == {
+        name: ("DT_INT32", "(-1, -1)") for name in
+        ("input_word_ids", "input_mask", "input_type_ids")}
+    assert tensors(signatures["embed"], "input") == {"text": ("DT_STRING", "(-1)")}
+    assert set(tensors(signatures["embed"], "output")) == {"pooled_output",
+                                                           "mean_pooled_output"}
+
+
+def test_warmup_requests_parse_and_replay(exported):
+    requests = read_warmup_requests(os.path.join(exported("sst2"), WARMUP_FILE))
+    loaded = tf.saved_model.load(exported("sst2"))
+
+    assert [r.model_spec.signature_name for r in requests] == [
+        "serving_default", "serving_default", "embed"]
+    assert {r.model_spec.name for r in requests} == {"sst2"}
+    for request in requests:
+        inputs = {name: tf.make_ndarray(proto) for name, proto in request.inputs.items()}
+        outputs = loaded.signatures[request.model_spec.signature_name](**inputs)
+        assert all(value.shape[0] == len(inputs["text"]) for value in outputs.values())
+
+
+def test_versions_count_up_and_are_renamed_into_place(trained_runs, tmp_path, capsys):
+    base = tmp_path / "models" / "sst2"
+    (base / "3").mkdir(parents=True)  # an existing version
+    (base / "notes").mkdir()  # not a version: TF Serving only loads numeric names
+
+    assert main(["export", "--model", trained_runs("sst2"), "--output", str(base)]) == 0
+
+    assert "to " + str(base / "4") in capsys.readouterr().out
+    assert versions(str(base)) == [3, 4]
+    assert sorted(os.listdir(base)) == ["3", "4", "notes"]  # no temporary directory left
+    assert (base / "4" / "saved_model.pb").exists()
+    assert main(["export", "--model", trained_runs("sst2"), "--output", str(base),
+                 "--version", "4"]) == 2
+    assert "exists already" in capsys.readouterr().err
+
+
+def test_failed_export_leaves_nothing(trained_runs, tmp_path, monkeypatch):
+    from export import saved_model
+    from export.graph_check import DisallowedOpsError
+
+    def refuse(path):
+        raise DisallowedOpsError(path, ["SomeCustomOp"])
+
+    monkeypatch.setattr(saved_model, "check_saved_model", refuse)
+    with pytest.raises(DisallowedOpsError, match="SomeCustomOp"):
+        export_model(trained_runs("sst2"), str(tmp_path / "m"))
+    assert os.listdir(tmp_path / "m") == []
+
+
+def test_not_a_run_directory_is_a_clear_error(tmp_path, capsys):
+    assert main(["export", "--model", str(tmp_path), "--output", str(tmp_path / "m")]) == 2
+    assert "no model.keras, vocab.txt, task.json" in capsys.readouterr().err
+    (tmp_path / "task.json").write_text(json.dumps({"task": "pretraining"}))
+    for name in ("model.keras", "vocab.txt"):
+        (tmp_path / name).write_text("")
+    assert main(["export", "--model", str(tmp_path), "--output", str(tmp_path / "m")]) == 2
+    assert "task 'pretraining' cannot be exported" in capsys.readouterr().err

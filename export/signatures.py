@@ -6,6 +6,7 @@ decides `serving_default`:
 
     classifier     text [, pair: text_a, text_b] -> logits, probabilities, label_id, label
     regression     text [, pair: text_a, text_b] -> score
+    tagger         text -> tokens and entities with labels, scores, offsets (`export.tagger`)
 
 A sentence-pair model's `serving_default` takes `text_a` and `text_b` and it has no single-text
 signature (it was never trained on one).
@@ -25,6 +26,7 @@ import tensorflow as tf
 from bert_keras.models import ENCODER_INPUTS, encoder_of
 from bert_keras.text import BertPreprocessor
 from export.run_dir import TrainedModel
+from export.tagger import tagger_outputs
 
 TOKENS = {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in ENCODER_INPUTS}
 TEXT_SIGNATURES = {1: ("text",), 2: ("text_a", "text_b")}
@@ -32,14 +34,14 @@ TEXT_SIGNATURES = {1: ("text",), 2: ("text_a", "text_b")}
 
 def serving_functions(trained: TrainedModel) -> dict[str, Callable]:
     """The `tf.function`s (with input signatures) to save, by signature name."""
-    heads = {"classifier": _classifier_outputs, "regression": _regression_outputs}
+    heads = {"classifier": _classifier_outputs, "regression": _regression_outputs,
+             "tagger": _classifier_outputs}
     if trained.kind not in heads:
         raise NotImplementedError(f"export of {trained.kind} models is not available yet")
     model = trained.model
     head = heads[trained.kind](trained)
     preprocessor = BertPreprocessor(trained.tokenizer, seq_length=trained.seq_length,
                                     pad_to="longest")
-    names = TEXT_SIGNATURES[trained.segments]
     encoder = encoder_of(model)
 
     def from_text(*texts: tf.Tensor) -> dict[str, tf.Tensor]:
@@ -57,17 +59,24 @@ def serving_functions(trained: TrainedModel) -> dict[str, Callable]:
         return head(model({"input_word_ids": input_word_ids, "input_mask": input_mask,
                            "input_type_ids": input_type_ids}, training=False))
 
-    def text_specs(*names: str) -> list[tf.TensorSpec]:
-        return [tf.TensorSpec([None], tf.string, name=name) for name in names]
-
+    if trained.kind == "tagger":
+        serving_default, names = tagger_outputs(trained), ("text",)
+    else:
+        serving_default, names = from_text, TEXT_SIGNATURES[trained.segments]
     return {  # input names come from the TensorSpec names
-        "serving_default": tf.function(from_text, input_signature=text_specs(*names)),
+        "serving_default": tf.function(serving_default, input_signature=_texts(*names)),
         "serve_tokens": tf.function(serve_tokens, input_signature=list(TOKENS.values())),
-        "embed": tf.function(embed, input_signature=text_specs("text")),
+        "embed": tf.function(embed, input_signature=_texts("text")),
     }
 
 
+def _texts(*names: str) -> list[tf.TensorSpec]:
+    return [tf.TensorSpec([None], tf.string, name=name) for name in names]
+
+
 def _classifier_outputs(trained: TrainedModel) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
+    """Logits `[..., labels]` -> logits, probabilities, label_id and label (for taggers, per
+    position)."""
     label_names = tf.constant(list(trained.label_names))
 
     def outputs(logits: tf.Tensor) -> dict[str, tf.Tensor]:

@@ -100,9 +100,12 @@ class BertTokenizer(keras.layers.Layer):
         return self._tokenize(inputs, with_offsets=False)[0]
 
     def tokenize_with_offsets(
-        self, inputs: tf.Tensor
-    ) -> tuple[tf.RaggedTensor, tf.RaggedTensor, tf.RaggedTensor]:
+        self, inputs: tf.Tensor, word_starts: bool = False
+    ) -> tuple[tf.RaggedTensor, ...]:
         """Returns `(ids, starts, ends)`: int32 ids and int64 byte offsets into each input string.
+
+        With `word_starts=True`, also a bool `[batch, (tokens)]` that is True at the first
+        sub-word of each word of the basic tokenization (whitespace and punctuation split).
 
         `inputs[i][starts[i, j]:ends[i, j]]` is the original text of token `j`; normalized, it
         equals the token (without `##`), except for `[UNK]` and for tokens that are only part of
@@ -113,11 +116,15 @@ class BertTokenizer(keras.layers.Layer):
             >>> ids, starts, ends = BertTokenizer(vocab).tokenize_with_offsets(["Cafés"])
             >>> ids.to_list(), starts.to_list(), ends.to_list()
             ([[5, 6]], [[0, 5]], [[5, 6]])
+            >>> BertTokenizer(vocab).tokenize_with_offsets(["Cafés cafe"], True)[3].to_list()
+            [[True, False, True]]
         """
-        return self._tokenize(inputs, with_offsets=True)
+        tokens = self._tokenize(inputs, with_offsets=True)
+        return tokens if word_starts else tokens[:3]
 
     def _tokenize(self, inputs: tf.Tensor, with_offsets: bool) -> tuple[tf.RaggedTensor, ...]:
-        """`(ids,)` or `(ids, starts, ends)` for a `[batch]` or scalar string tensor."""
+        """`(ids,)` or `(ids, starts, ends, word_starts)` for a `[batch]` or scalar string
+        tensor."""
         text = tf.convert_to_tensor(inputs, dtype=tf.string)
         if text.shape.rank == 0:
             return tuple(r[0] for r in self._tokenize(tf.expand_dims(text, 0), with_offsets))
@@ -152,7 +159,10 @@ class BertTokenizer(keras.layers.Layer):
         )
         orig_starts += tf.gather(piece_starts.flat_values, piece_of_token)
         orig_ends += tf.gather(piece_starts.flat_values, piece_of_token)
-        return regroup(ids.flat_values), regroup(orig_starts), regroup(orig_ends)
+        first_of_word = tf.equal(tf.range(tf.size(ids.flat_values, tf.int64)),
+                                 tf.gather(ids.row_splits, word_of_token))
+        return (regroup(ids.flat_values), regroup(orig_starts), regroup(orig_ends),
+                regroup(first_of_word))
 
     def _wordpiece_with_offsets(
         self, words: tf.Tensor
@@ -265,3 +275,24 @@ class BertTokenizer(keras.layers.Layer):
             }
         )
         return config
+
+
+def char_offsets(text: tf.Tensor, byte_offsets: tf.RaggedTensor) -> tf.RaggedTensor:
+    """Byte offsets into each UTF-8 string of `text` `[batch]` -> character (code point) offsets.
+
+    `byte_offsets` `[batch, (n)]` must lie on character boundaries (as the tokenizer's do); an
+    offset at the end of a string maps to its length in characters.
+
+    Example:
+        >>> char_offsets(tf.constant(["Ça va", "ok"]), tf.ragged.constant([[0, 3, 6], [2]],
+        ...     dtype=tf.int64)).to_list()
+        [[0, 2, 5], [2]]
+    """
+    chars, char_starts = tf.strings.unicode_split_with_offsets(text, "UTF-8")
+    # One sorted axis for the whole batch: shift each string's offsets by the bytes before it.
+    base = tf.cumsum(tf.cast(tf.strings.length(text), tf.int64), exclusive=True)
+    starts = char_starts.flat_values + tf.gather(base, char_starts.value_rowids())
+    offsets = byte_offsets.flat_values + tf.gather(base, byte_offsets.value_rowids())
+    index = tf.searchsorted(starts, offsets, side="left", out_type=tf.int64)
+    first_char = tf.gather(chars.row_splits, byte_offsets.value_rowids())
+    return byte_offsets.with_flat_values(index - first_char)

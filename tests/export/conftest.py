@@ -1,6 +1,11 @@
 """Tiny fine-tuned runs (one per kind of model) and their exports, shared by the export tests."""
 
+import json
 import pathlib
+import subprocess
+import sys
+
+import numpy as np
 
 import pytest
 
@@ -11,7 +16,20 @@ FILES = {
     "sst2": ("sst2_train.tsv", "sst2_dev.tsv"),
     "mrpc": ("mrpc_train.tsv", "mrpc_dev.tsv"),
     "stsb": ("stsb_sts-train.tsv", "stsb_sts-dev.tsv"),
+    "conll2003": ("conll2003_train.txt", "conll2003_dev.txt"),
 }
+PAIRS = {"text_a": ["He sold the house.", "Rain is falling."],
+         "text_b": ["The house was sold by him.", "A dog barks at the café."]}
+# `serving_default` inputs run in a fresh process, by task.
+FRESH_PROCESS_INPUTS = {
+    "sst2": {"text": ["A gorgeous, moving film.", "Dull and far too long; I left early!",
+                      "Élan vital? Ça va."]},
+    "mrpc": PAIRS,
+    "stsb": PAIRS,
+    "conll2003": {"text": ["Angela Merkel met Emmanuel Macron in Paris on Tuesday.", "",
+                           "Ça va à Zürich, Müller? " * 5]},  # 35 sub-words: cut to 30
+}
+RUN_SIGNATURE = pathlib.Path(__file__).with_name("run_signature.py")
 
 
 @pytest.fixture(scope="session")
@@ -46,3 +64,17 @@ def exported(trained_runs, tmp_path_factory):
             versions[task] = export_model(trained_runs(task), str(base / task)).path
         return versions[task]
     return version_dir
+
+
+@pytest.fixture(scope="session")
+def fresh_process_outputs(exported, tmp_path_factory):
+    """`{task: outputs}` of `serving_default` on `FRESH_PROCESS_INPUTS`, from one process that
+    imports only tensorflow and tensorflow_text (one for all: TensorFlow starts slowly)."""
+    folder = tmp_path_factory.mktemp("fresh")
+    jobs = [{"saved_model": exported(task), "signature": "serving_default", "inputs": inputs,
+             "output": str(folder / f"{task}.npz")}
+            for task, inputs in FRESH_PROCESS_INPUTS.items()]
+    (folder / "jobs.json").write_text(json.dumps(jobs))
+    subprocess.run([sys.executable, str(RUN_SIGNATURE), str(folder / "jobs.json")], check=True)
+    return {task: dict(np.load(folder / f"{task}.npz", allow_pickle=True))
+            for task in FRESH_PROCESS_INPUTS}

@@ -2,7 +2,6 @@
 
 import json
 import os
-import pathlib
 import subprocess
 import sys
 
@@ -16,10 +15,9 @@ from export.run_dir import load_trained
 from export.saved_model import export_model, versions
 from export.warmup import WARMUP_FILE, read_warmup_requests
 
-TEXTS = ["A gorgeous, moving film.", "Dull and far too long; I left early!", "Élan vital? Ça va."]
-PAIRS = {"text_a": ["He sold the house.", "Rain is falling."],
-         "text_b": ["The house was sold by him.", "A dog barks at the café."]}
-RUN_SIGNATURE = pathlib.Path(__file__).with_name("run_signature.py")
+from conftest import FRESH_PROCESS_INPUTS
+
+TEXTS = FRESH_PROCESS_INPUTS["sst2"]["text"]
 
 
 def keras_outputs(run_dir, texts):
@@ -29,26 +27,11 @@ def keras_outputs(run_dir, texts):
     return trained, np.asarray(trained.model(preprocessor([tf.constant(t) for t in texts])))
 
 
-CASES = {"sst2": {"text": TEXTS}, "mrpc": PAIRS, "stsb": PAIRS}
-
-
-@pytest.fixture(scope="module")
-def fresh_process_outputs(exported, tmp_path_factory):
-    """`serving_default` outputs of each exported case, from one process that imports only
-    tensorflow and tensorflow_text (one process for all cases: TensorFlow starts slowly)."""
-    folder = tmp_path_factory.mktemp("fresh")
-    jobs = [{"saved_model": exported(task), "signature": "serving_default", "inputs": inputs,
-             "output": str(folder / f"{task}.npz")} for task, inputs in CASES.items()]
-    (folder / "jobs.json").write_text(json.dumps(jobs))
-    subprocess.run([sys.executable, str(RUN_SIGNATURE), str(folder / "jobs.json")], check=True)
-    return {task: dict(np.load(folder / f"{task}.npz", allow_pickle=True)) for task in CASES}
-
-
-@pytest.mark.parametrize("task", CASES)
+@pytest.mark.parametrize("task", ["sst2", "mrpc", "stsb"])
 def test_exported_signature_matches_the_keras_model_in_a_fresh_process(
         task, trained_runs, fresh_process_outputs):
     outputs = dict(fresh_process_outputs[task])
-    inputs = CASES[task]
+    inputs = FRESH_PROCESS_INPUTS[task]
     assert outputs.pop("_repo_modules").tolist() == []  # only tensorflow and tensorflow_text
     trained, logits = keras_outputs(trained_runs(task), list(inputs.values()))
     if task == "stsb":
@@ -81,38 +64,53 @@ def test_serve_tokens_and_embed(exported, trained_runs):
         "bert_encoder").output["pooled_output"].shape[-1])
 
 
-def test_saved_model_cli_lists_the_documented_signatures(exported):
+def saved_model_cli_signatures(saved_model):
+    """`{signature: {"input"|"output": {name: (dtype, shape)}}}` as `saved_model_cli show
+    --all` prints them."""
     cli = os.path.join(os.path.dirname(sys.executable), "saved_model_cli")
-    shown = subprocess.run([cli, "show", "--all", "--dir", exported("mrpc")], check=True,
+    shown = subprocess.run([cli, "show", "--all", "--dir", saved_model], check=True,
                            capture_output=True, text=True).stdout
-    signatures = {block.split("']", 1)[0]: block
-                  for block in shown.split("signature_def['")[1:]}
-    assert set(signatures) == {"__saved_model_init_op", "serving_default", "serve_tokens",
-                               "embed"}
+    signatures = {}
+    for block in shown.split("signature_def['")[1:]:
+        name, body = block.split("']", 1)
+        inputs, outputs = body.split("contains the following output(s):")
+        signatures[name] = {side: {
+            chunk.split("']")[0]: (chunk.split("dtype: ")[1].split()[0],
+                                   chunk.split("shape: ")[1].split("\n")[0])
+            for chunk in part.split(f"{side}s['")[1:]} for side, part in
+            (("input", inputs), ("output", outputs))}
+    return signatures
 
-    def tensors(block, side):
-        part = block.split(f"contains the following {side}(s):")[1]
-        if side == "input":
-            part = part.split("contains the following output(s):")[0]
-        found = {}
-        for chunk in part.split(f"{side}s['")[1:]:
-            name = chunk.split("']")[0]
-            dtype = chunk.split("dtype: ")[1].split()[0]
-            shape = chunk.split("shape: ")[1].split("\n")[0]
-            found[name] = (dtype, shape)
-        return found
 
-    assert tensors(signatures["serving_default"], "input") == {
+def test_saved_model_cli_lists_the_documented_signatures(exported):
+    classifier, tagger = (saved_model_cli_signatures(exported(task))
+                          for task in ("mrpc", "conll2003"))
+    tokens = {name: ("DT_INT32", "(-1, -1)") for name in
+              ("input_word_ids", "input_mask", "input_type_ids")}
+    for signatures in (classifier, tagger):
+        assert set(signatures) == {"__saved_model_init_op", "serving_default", "serve_tokens",
+                                   "embed"}
+        assert signatures["serve_tokens"]["input"] == tokens
+        assert signatures["embed"]["input"] == {"text": ("DT_STRING", "(-1)")}
+        assert signatures["embed"]["output"] == {
+            "pooled_output": ("DT_FLOAT", "(-1, 128)"),
+            "mean_pooled_output": ("DT_FLOAT", "(-1, 128)")}
+
+    assert classifier["serving_default"]["input"] == {
         "text_a": ("DT_STRING", "(-1)"), "text_b": ("DT_STRING", "(-1)")}
-    assert tensors(signatures["serving_default"], "output") == {
+    assert classifier["serving_default"]["output"] == {
         "logits": ("DT_FLOAT", "(-1, 2)"), "probabilities": ("DT_FLOAT", "(-1, 2)"),
         "label_id": ("DT_INT32", "(-1)"), "label": ("DT_STRING", "(-1)")}
-    assert tensors(signatures["serve_tokens"], "input") == {
-        name: ("DT_INT32", "(-1, -1)") for name in
-        ("input_word_ids", "input_mask", "input_type_ids")}
-    assert tensors(signatures["embed"], "input") == {"text": ("DT_STRING", "(-1)")}
-    assert set(tensors(signatures["embed"], "output")) == {"pooled_output",
-                                                           "mean_pooled_output"}
+    assert tagger["serving_default"]["input"] == {"text": ("DT_STRING", "(-1)")}
+    per_item = {"num_tokens": "DT_INT32", "num_entities": "DT_INT32", "truncated": "DT_BOOL"}
+    per_token = {"tokens": "DT_STRING", "token_labels": "DT_STRING", "token_scores": "DT_FLOAT",
+                 "token_starts": "DT_INT32", "token_ends": "DT_INT32"}
+    per_entity = {"entity_texts": "DT_STRING", "entity_labels": "DT_STRING",
+                  "entity_scores": "DT_FLOAT", "entity_starts": "DT_INT32",
+                  "entity_ends": "DT_INT32"}
+    assert tagger["serving_default"]["output"] == {
+        **{name: (dtype, "(-1)") for name, dtype in per_item.items()},
+        **{name: (dtype, "(-1, -1)") for name, dtype in {**per_token, **per_entity}.items()}}
 
 
 def test_warmup_requests_parse_and_replay(exported):

@@ -7,6 +7,7 @@ decides `serving_default`:
     classifier     text [, pair: text_a, text_b] -> logits, probabilities, label_id, label
     regression     text [, pair: text_a, text_b] -> score
     tagger         text -> tokens and entities with labels, scores, offsets (`export.tagger`)
+    span_labeler   question, context -> answer, start, end, score (`export.span_labeler`)
 
 A sentence-pair model's `serving_default` takes `text_a` and `text_b` and it has no single-text
 signature (it was never trained on one).
@@ -26,18 +27,24 @@ import tensorflow as tf
 from bert_keras.models import ENCODER_INPUTS, encoder_of
 from bert_keras.text import BertPreprocessor
 from export.run_dir import TrainedModel
+from export.span_labeler import span_labeler_outputs
 from export.tagger import tagger_outputs
 
 TOKENS = {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in ENCODER_INPUTS}
 TEXT_SIGNATURES = {1: ("text",), 2: ("text_a", "text_b")}
 
 
+def input_names(trained: TrainedModel) -> tuple[str, ...]:
+    """The string inputs of the model's `serving_default`."""
+    if trained.kind == "span_labeler":
+        return ("question", "context")
+    return ("text",) if trained.kind == "tagger" else TEXT_SIGNATURES[trained.segments]
+
+
 def serving_functions(trained: TrainedModel) -> dict[str, Callable]:
     """The `tf.function`s (with input signatures) to save, by signature name."""
     heads = {"classifier": _classifier_outputs, "regression": _regression_outputs,
-             "tagger": _classifier_outputs}
-    if trained.kind not in heads:
-        raise NotImplementedError(f"export of {trained.kind} models is not available yet")
+             "tagger": _classifier_outputs, "span_labeler": _span_logits}
     model = trained.model
     head = heads[trained.kind](trained)
     preprocessor = BertPreprocessor(trained.tokenizer, seq_length=trained.seq_length,
@@ -59,12 +66,13 @@ def serving_functions(trained: TrainedModel) -> dict[str, Callable]:
         return head(model({"input_word_ids": input_word_ids, "input_mask": input_mask,
                            "input_type_ids": input_type_ids}, training=False))
 
+    serving_default = from_text
     if trained.kind == "tagger":
-        serving_default, names = tagger_outputs(trained), ("text",)
-    else:
-        serving_default, names = from_text, TEXT_SIGNATURES[trained.segments]
+        serving_default = tagger_outputs(trained)
+    elif trained.kind == "span_labeler":
+        serving_default = span_labeler_outputs(trained, trained.task.get("options") or {})
     return {  # input names come from the TensorSpec names
-        "serving_default": tf.function(serving_default, input_signature=_texts(*names)),
+        "serving_default": tf.function(serving_default, input_signature=_texts(*input_names(trained))),
         "serve_tokens": tf.function(serve_tokens, input_signature=list(TOKENS.values())),
         "embed": tf.function(embed, input_signature=_texts("text")),
     }
@@ -90,4 +98,11 @@ def _classifier_outputs(trained: TrainedModel) -> Callable[[tf.Tensor], dict[str
 def _regression_outputs(trained: TrainedModel) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
     def outputs(logits: tf.Tensor) -> dict[str, tf.Tensor]:
         return {"score": tf.cast(logits[:, 0], tf.float32)}
+    return outputs
+
+
+def _span_logits(trained: TrainedModel) -> Callable[[dict], dict[str, tf.Tensor]]:
+    def outputs(logits: dict[str, tf.Tensor]) -> dict[str, tf.Tensor]:
+        return {name: tf.cast(logits[name], tf.float32) for name in ("start_logits",
+                                                                     "end_logits")}
     return outputs

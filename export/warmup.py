@@ -18,7 +18,7 @@ import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
 from export.run_dir import TrainedModel
-from export.signatures import TEXT_SIGNATURES
+from export.signatures import input_names
 
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 SAMPLE_TEXTS = ("A gorgeous, moving film with wonderful performances.",
@@ -27,13 +27,18 @@ SAMPLE_TEXTS = ("A gorgeous, moving film with wonderful performances.",
 SAMPLE_PAIRS = (("The company posted higher profits this quarter.",
                  "Profits at the company rose this quarter."),
                 ("He plays the guitar.", "The weather was cold in Oslo."))
+SAMPLE_QUESTIONS = (("Where did Merkel meet Macron?",
+                     "Angela Merkel met Emmanuel Macron in Paris on Tuesday to discuss trade."),
+                    ("When was the bridge finished?",
+                     "Work on the bridge began in 1929. It was finished in 1932 and opened to "
+                     "traffic a year later."))
 
 
 def default_warmup_inputs(trained: TrainedModel, texts: Sequence[str] | None = None
                           ) -> dict[str, list[str]]:
     """`serving_default` inputs for the warmup requests: `texts` (a tab separates the two
-    texts of a pair) or built-in sample sentences."""
-    names = TEXT_SIGNATURES[trained.segments]
+    texts of a pair, or a question from its context) or built-in samples."""
+    names = input_names(trained)
     if texts:
         rows = [text.split("\t") for text in texts]
         bad = [text for text, row in zip(texts, rows) if len(row) != len(names)]
@@ -41,8 +46,9 @@ def default_warmup_inputs(trained: TrainedModel, texts: Sequence[str] | None = N
             raise ValueError(f"warmup text {bad[0]!r}: expected {len(names)} tab-separated "
                              f"field(s) ({', '.join(names)})")
     else:
-        rows = [list(pair) for pair in SAMPLE_PAIRS] if len(names) == 2 else [
-            [text] for text in SAMPLE_TEXTS]
+        samples = {"span_labeler": SAMPLE_QUESTIONS}.get(
+            trained.kind, SAMPLE_PAIRS if len(names) == 2 else [(t,) for t in SAMPLE_TEXTS])
+        rows = [list(row) for row in samples]
     return {name: [row[index] for row in rows] for index, name in enumerate(names)}
 
 

@@ -17,7 +17,10 @@ FILES = {
     "mrpc": ("mrpc_train.tsv", "mrpc_dev.tsv"),
     "stsb": ("stsb_sts-train.tsv", "stsb_sts-dev.tsv"),
     "conll2003": ("conll2003_train.txt", "conll2003_dev.txt"),
+    "squad": ("squad_v1.1_sample.json", "squad_v1.1_sample.json"),
 }
+# Short windows, so that the sample's contexts take several.
+SETTINGS = {"squad": {"seq_length": 48, "options": {"doc_stride": 8, "max_query_length": 12}}}
 PAIRS = {"text_a": ["He sold the house.", "Rain is falling."],
          "text_b": ["The house was sold by him.", "A dog barks at the café."]}
 # `serving_default` inputs run in a fresh process, by task.
@@ -28,6 +31,10 @@ FRESH_PROCESS_INPUTS = {
     "stsb": PAIRS,
     "conll2003": {"text": ["Angela Merkel met Emmanuel Macron in Paris on Tuesday.", "",
                            "Ça va à Zürich, Müller? " * 5]},  # 35 sub-words: cut to 30
+    "squad": {"question": ["Who wrote the first program?", "Wo liegt Zürich?", "Anything?"],
+              "context": ["Ada Lovelace wrote the first program for the Analytical Engine, "
+                          "a machine that Charles Babbage designed but never finished. " * 3,
+                          "Zürich liegt am Zürichsee in der Schweiz; Müller wohnt dort.", ""]},
 }
 RUN_SIGNATURE = pathlib.Path(__file__).with_name("run_signature.py")
 
@@ -44,9 +51,10 @@ def trained_runs(tmp_path_factory):
         if task not in runs:
             train, dev = FILES[task]
             runs[task] = str(base / task)
+            settings = {"seq_length": 32, **SETTINGS.get(task, {})}
             finetune(task, "tiny", runs[task], train_file=str(TASKS / train),
-                     dev_file=str(TASKS / dev), vocab=VOCAB, seq_length=32, batch_size=16,
-                     epochs=1, learning_rate=1e-3, verbose=0)
+                     dev_file=str(TASKS / dev), vocab=VOCAB, batch_size=16, epochs=1,
+                     learning_rate=1e-3, verbose=0, **settings)
         return runs[task]
     return run_dir
 

@@ -14,8 +14,9 @@ $(VENV)/.installed: setup.py
 .PHONY: install test demo
 install: $(VENV)/.installed
 
+# Two workers, each test file on one worker (files share fixtures); the slowest tests listed.
 test: $(VENV)/.installed
-	$(PY) -m pytest -q
+	$(PY) -m pytest -q -n 2 --dist loadfile --durations=25
 
 demo: $(VENV)/.installed
 	$(VENV)/bin/bert-keras demo

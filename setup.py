@@ -30,6 +30,7 @@ setup(
         # Parity tests compare against Hugging Face transformers on the CPU build of torch.
         "test": [
             "pytest==9.0.3",
+            "pytest-xdist==3.8.0",  # two workers: most test time is single-threaded tracing
             "torch==2.13.0",
             "transformers==5.23.0",
         ],

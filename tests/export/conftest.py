@@ -1,11 +1,6 @@
 """Tiny fine-tuned runs (one per kind of model) and their exports, shared by the export tests."""
 
-import json
 import pathlib
-import subprocess
-import sys
-
-import numpy as np
 
 import pytest
 
@@ -36,7 +31,6 @@ FRESH_PROCESS_INPUTS = {
                           "a machine that Charles Babbage designed but never finished. " * 3,
                           "Zürich liegt am Zürichsee in der Schweiz; Müller wohnt dort.", ""]},
 }
-RUN_SIGNATURE = pathlib.Path(__file__).with_name("run_signature.py")
 
 
 @pytest.fixture(scope="session")
@@ -72,17 +66,3 @@ def exported(trained_runs, tmp_path_factory):
             versions[task] = export_model(trained_runs(task), str(base / task)).path
         return versions[task]
     return version_dir
-
-
-@pytest.fixture(scope="session")
-def fresh_process_outputs(exported, tmp_path_factory):
-    """`{task: outputs}` of `serving_default` on `FRESH_PROCESS_INPUTS`, from one process that
-    imports only tensorflow and tensorflow_text (one for all: TensorFlow starts slowly)."""
-    folder = tmp_path_factory.mktemp("fresh")
-    jobs = [{"saved_model": exported(task), "signature": "serving_default", "inputs": inputs,
-             "output": str(folder / f"{task}.npz")}
-            for task, inputs in FRESH_PROCESS_INPUTS.items()]
-    (folder / "jobs.json").write_text(json.dumps(jobs))
-    subprocess.run([sys.executable, str(RUN_SIGNATURE), str(folder / "jobs.json")], check=True)
-    return {task: dict(np.load(folder / f"{task}.npz", allow_pickle=True))
-            for task in FRESH_PROCESS_INPUTS}

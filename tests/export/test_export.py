@@ -20,32 +20,6 @@ from conftest import FRESH_PROCESS_INPUTS
 TEXTS = FRESH_PROCESS_INPUTS["sst2"]["text"]
 
 
-def keras_outputs(run_dir, texts):
-    """The fine-tuned Keras model on `texts`, preprocessed as in training (fixed padding)."""
-    trained = load_trained(run_dir)
-    preprocessor = BertPreprocessor(trained.tokenizer, seq_length=trained.seq_length)
-    return trained, np.asarray(trained.model(preprocessor([tf.constant(t) for t in texts])))
-
-
-@pytest.mark.parametrize("task", ["sst2", "mrpc", "stsb"])
-def test_exported_signature_matches_the_keras_model_in_a_fresh_process(
-        task, trained_runs, fresh_process_outputs):
-    outputs = dict(fresh_process_outputs[task])
-    inputs = FRESH_PROCESS_INPUTS[task]
-    assert outputs.pop("_repo_modules").tolist() == []  # only tensorflow and tensorflow_text
-    trained, logits = keras_outputs(trained_runs(task), list(inputs.values()))
-    if task == "stsb":
-        assert set(outputs) == {"score"}
-        np.testing.assert_allclose(outputs["score"], logits[:, 0], atol=1e-5, rtol=0)
-        return
-    assert set(outputs) == {"logits", "probabilities", "label_id", "label"}
-    np.testing.assert_allclose(outputs["logits"], logits, atol=1e-5, rtol=0)
-    np.testing.assert_allclose(outputs["probabilities"], tf.nn.softmax(logits), atol=1e-5)
-    assert outputs["label_id"].tolist() == logits.argmax(-1).tolist()
-    assert [label.decode() for label in outputs["label"]] == [
-        trained.label_names[i] for i in logits.argmax(-1)]
-
-
 def test_serve_tokens_and_embed(exported, trained_runs):
     loaded = tf.saved_model.load(exported("sst2"))
     trained = load_trained(trained_runs("sst2"))

@@ -1,4 +1,4 @@
-"""`bert-keras export`: a `bert-keras finetune` output directory -> a TF Serving model version.
+"""`bert-keras export` (a finetune run -> a TF Serving model version) and `bert-keras serve`.
 
 Example:
     $ bert-keras export --model runs/sst2 --output models/sst2
@@ -8,6 +8,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 import time
 
@@ -29,6 +30,19 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "default: built-in sample sentences)")
     parser.set_defaults(func=run_export)
 
+    serve = subparsers.add_parser(
+        "serve", help="serve exported models over gRPC with TF Serving's API (development)",
+        description="A local PredictionService/ModelService over BASE_DIR/NAME/<version>/, "
+                    "picking up new versions as they appear. Not TF Serving: see the README "
+                    "for the real server.")
+    serve.add_argument("base_dir", metavar="BASE_DIR", help="directory of exported models")
+    serve.add_argument("--port", type=int, default=8500, help="gRPC port (0: any free port)")
+    serve.add_argument("--host", default="127.0.0.1",
+                       help="address to bind (default: localhost only)")
+    serve.add_argument("--max-batch-size", type=int, default=256,
+                       help="largest batch a request may send")
+    serve.set_defaults(func=run_serve)
+
 
 def run_export(args: argparse.Namespace) -> int:
     """Exports; returns 0, or 2 with a one-line message when the input is not exportable."""
@@ -45,4 +59,29 @@ def run_export(args: argparse.Namespace) -> int:
         return 2
     print(f"exported {args.model} ({exported.kind}) to {exported.path} in "
           f"{time.time() - start:.0f}s: signatures {', '.join(exported.signatures)}")
+    return 0
+
+
+def run_serve(args: argparse.Namespace) -> int:
+    """Serves until interrupted; 2 with a message if BASE_DIR or the port is unusable."""
+    from export.server import Limits, start_server
+
+    try:
+        server = start_server(args.base_dir, args.port, args.host,
+                              Limits(max_batch_size=args.max_batch_size))
+    except (FileNotFoundError, OSError, RuntimeError) as error:
+        print(f"bert-keras serve: error: {error}", file=sys.stderr)
+        return 2
+    models = {name: server.repository.versions(name) for name in
+              sorted(os.listdir(args.base_dir))}
+    for name, versions in models.items():
+        if versions:
+            print(f"serving {name} version {versions[-1]}", flush=True)
+    for key, why in server.repository.errors.items():
+        print(f"not serving {key}: {why}", file=sys.stderr, flush=True)
+    print(f"listening on {args.host}:{server.port} (Ctrl-C stops)", flush=True)
+    try:
+        server.server.wait_for_termination()
+    except KeyboardInterrupt:
+        server.stop(grace=1.0)
     return 0

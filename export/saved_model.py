@@ -1,6 +1,7 @@
 """`bert-keras export`: a trained model -> a SavedModel version laid out for TF Serving.
 
     BASE_DIR/NAME/<version>/saved_model.pb, variables/, assets.extra/tf_serving_warmup_requests
+                                                       (and label_names.txt)
 
 The version is written under a hidden temporary name in `BASE_DIR/NAME` (TF Serving only
 loads numeric directory names), checked (`export.graph_check`: only ops stock TF Serving
@@ -25,6 +26,9 @@ from export.graph_check import check_saved_model
 from export.run_dir import load_trained
 from export.signatures import serving_functions
 from export.warmup import WARMUP_FILE, default_warmup_inputs, write_warmup_requests
+
+# Class names in label-id order (classifiers and taggers), for clients and `Classify`.
+LABELS_FILE = os.path.join("assets.extra", "label_names.txt")
 
 
 @dataclasses.dataclass(frozen=True)
@@ -76,6 +80,9 @@ def export_model(model_dir: str, output: str, version: int | None = None,
         inputs = default_warmup_inputs(trained, warmup_texts)
         write_warmup_requests(os.path.join(partial, WARMUP_FILE), os.path.basename(
             os.path.normpath(output)), inputs)
+        if trained.label_names:
+            with open(os.path.join(partial, LABELS_FILE), "w", encoding="utf-8") as file:
+                file.write("".join(f"{name}\n" for name in trained.label_names))
         os.rename(partial, final)
     finally:
         shutil.rmtree(partial, ignore_errors=True)

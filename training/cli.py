@@ -61,10 +61,20 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     _add_data_arguments(evaluate)
     evaluate.set_defaults(func=run_evaluate)
 
-    predict = subparsers.add_parser("predict", help="predict with a fine-tuned model")
-    predict.add_argument("--model", required=True, help="a `bert-keras finetune` output dir")
+    predict = subparsers.add_parser(
+        "predict", help="predict with a fine-tuned model, or ask a server (--server)")
+    predict.add_argument("--model", required=True,
+                         help="a `bert-keras finetune` output dir, or with --server the name "
+                              "of a served model")
+    predict.add_argument("--server", metavar="HOST:PORT",
+                         help="send the texts to TF Serving (or `bert-keras serve`) over gRPC")
+    predict.add_argument("--signature", default="serving_default",
+                         help="with --server: the signature to run")
+    predict.add_argument("--timeout", type=float, default=30.0,
+                         help="with --server: seconds before a request is given up")
     predict.add_argument("inputs", nargs="+",
-                         help="texts; for pair tasks separate the two texts with a tab")
+                         help="texts; for pair tasks separate the two texts with a tab (QA: "
+                              "question<TAB>context)")
     predict.set_defaults(func=run_predict)
 
 
@@ -142,6 +152,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 
 def run_predict(args: argparse.Namespace) -> int:
+    if args.server:
+        from export.client import predict_command
+
+        return predict_command(args.server, args.model, args.inputs, args.signature,
+                               args.timeout)
     from training.finetune import Run
 
     try:

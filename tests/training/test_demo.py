@@ -1,4 +1,5 @@
-"""The main job (`bert-keras demo`) end to end on the real MiniLM weights and SST-2 samples."""
+"""The main job (`bert-keras demo`) end to end on the real MiniLM weights and SST-2 samples:
+fine-tune, export, serve over gRPC, query."""
 
 import re
 
@@ -15,6 +16,8 @@ def test_demo_runs_end_to_end(tmp_path, capsys):
     out = capsys.readouterr().out
     assert (tmp_path / "minilm_encoder.keras").exists()
     assert (tmp_path / "sst2_run" / "model.keras").exists()
+    assert (tmp_path / "models" / "sst2" / "1" / "saved_model.pb").exists()
+    assert re.search(r"listening on 127\.0\.0\.1:\d+", out)
     accuracy = float(re.search(r"SST-2 dev \(872 sentences\): accuracy ([0-9.]+)", out).group(1))
     assert accuracy > 0.75  # fine-tuned on 2,000 sentences; chance is 0.51
     labels = re.findall(r"^\s+(positive|negative) \(", out, flags=re.M)

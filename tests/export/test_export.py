@@ -85,6 +85,11 @@ def test_saved_model_cli_lists_the_documented_signatures(exported):
     assert tagger["serving_default"]["output"] == {
         **{name: (dtype, "(-1)") for name, dtype in per_item.items()},
         **{name: (dtype, "(-1, -1)") for name, dtype in {**per_token, **per_entity}.items()}}
+    qa = saved_model_cli_signatures(exported("squad"))["serving_default"]
+    assert qa["input"] == {"question": ("DT_STRING", "(-1)"), "context": ("DT_STRING", "(-1)")}
+    assert qa["output"] == {"answer": ("DT_STRING", "(-1)"), "start": ("DT_INT32", "(-1)"),
+                            "end": ("DT_INT32", "(-1)"), "score": ("DT_FLOAT", "(-1)"),
+                            "windows": ("DT_INT32", "(-1)")}
 
 
 def test_warmup_requests_parse_and_replay(exported):

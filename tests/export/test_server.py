@@ -185,3 +185,8 @@ def test_rest_predict_speaks_tf_servings_json():
     assert outputs == {"label": ["positive"]}
     assert received == {"path": "/v1/models/sst2:predict", "body": {
         "signature_name": "serving_default", "inputs": {"text": ["Fine."]}}}
+
+
+def test_serve_command_names_a_missing_directory(tmp_path, capsys):
+    assert main(["serve", str(tmp_path / "missing"), "--port", "0"]) == 2
+    assert "missing: no such directory" in capsys.readouterr().err

@@ -8,7 +8,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 import time
 
@@ -72,11 +71,8 @@ def run_serve(args: argparse.Namespace) -> int:
     except (FileNotFoundError, OSError, RuntimeError) as error:
         print(f"bert-keras serve: error: {error}", file=sys.stderr)
         return 2
-    models = {name: server.repository.versions(name) for name in
-              sorted(os.listdir(args.base_dir))}
-    for name, versions in models.items():
-        if versions:
-            print(f"serving {name} version {versions[-1]}", flush=True)
+    for name, versions in server.repository.models().items():
+        print(f"serving {name} version {versions[-1]}", flush=True)
     for key, why in server.repository.errors.items():
         print(f"not serving {key}: {why}", file=sys.stderr, flush=True)
     print(f"listening on {args.host}:{server.port} (Ctrl-C stops)", flush=True)

@@ -35,6 +35,23 @@ class ServingError(RuntimeError):
         super().__init__(f"{code}: {message}")
 
 
+def predict_request(model: str, signature: str, inputs: dict[str, Sequence[Any]],
+                    version: int | None = None) -> predict_pb2.PredictRequest:
+    """A `PredictRequest`: lists of `str`/`bytes` become string tensors (an empty list too),
+    anything else goes through `tf.make_tensor_proto`."""
+    request = predict_pb2.PredictRequest()
+    request.model_spec.name = model
+    request.model_spec.signature_name = signature
+    if version is not None:
+        request.model_spec.version.value = version
+    for name, values in inputs.items():
+        texts = all(isinstance(v, (str, bytes)) for v in values)
+        values = [v.encode("utf-8") if isinstance(v, str) else v for v in values]
+        request.inputs[name].CopyFrom(tf.make_tensor_proto(
+            values, dtype=tf.string if texts else None))
+    return request
+
+
 class PredictionClient:
     """A gRPC client of one server (`host:port`)."""
 
@@ -70,16 +87,7 @@ class PredictionClient:
                 ) -> dict[str, np.ndarray]:
         """Runs `signature` of `model` on `inputs` (lists of strings, or arrays) and returns
         its outputs as arrays."""
-        request = predict_pb2.PredictRequest()
-        request.model_spec.name = model
-        request.model_spec.signature_name = signature
-        if version is not None:
-            request.model_spec.version.value = version
-        for name, values in inputs.items():
-            texts = all(isinstance(v, (str, bytes)) for v in values)
-            values = [v.encode("utf-8") if isinstance(v, str) else v for v in values]
-            request.inputs[name].CopyFrom(tf.make_tensor_proto(
-                values, dtype=tf.string if texts else None))
+        request = predict_request(model, signature, inputs, version)
         response = self._call(self._stub.Predict, request)
         return {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
 

@@ -48,8 +48,8 @@ def core_op_names() -> frozenset[str]:
     return frozenset(name for name in dir(tf.raw_ops) if not name.startswith("_"))
 
 
-def saved_model_op_types(path: str | os.PathLike) -> set[str]:
-    """Every op type in a SavedModel: its graphs' nodes and all functions of their libraries.
+def read_saved_model(path: str | os.PathLike) -> saved_model_pb2.SavedModel:
+    """The `SavedModel` proto of the directory `path`.
 
     Raises:
         FileNotFoundError: `path` holds no `saved_model.pb`.
@@ -60,6 +60,16 @@ def saved_model_op_types(path: str | os.PathLike) -> set[str]:
     saved_model = saved_model_pb2.SavedModel()
     with tf.io.gfile.GFile(pb_path, "rb") as f:
         saved_model.ParseFromString(f.read())
+    return saved_model
+
+
+def saved_model_op_types(path: str | os.PathLike) -> set[str]:
+    """Every op type in a SavedModel: its graphs' nodes and all functions of their libraries.
+
+    Raises:
+        FileNotFoundError: `path` holds no `saved_model.pb`.
+    """
+    saved_model = read_saved_model(path)
     ops: set[str] = set()
     for meta_graph in saved_model.meta_graphs:
         library = meta_graph.graph_def.library

@@ -20,7 +20,9 @@ from typing import Any
 
 import tensorflow as tf
 import tensorflow_text  # noqa: F401  (the exported graphs use tf-text ops)
-from tensorflow.core.protobuf import meta_graph_pb2, saved_model_pb2
+from tensorflow.core.protobuf import meta_graph_pb2
+
+from export.graph_check import read_saved_model
 
 
 @dataclasses.dataclass
@@ -42,17 +44,18 @@ class ModelNotFound(LookupError):
     """No such model, or no such version of it."""
 
 
-def _numeric_versions(model_dir: str) -> list[int]:
-    return sorted(int(name) for name in os.listdir(model_dir) if name.isdigit()
-                  and os.path.exists(os.path.join(model_dir, name, "saved_model.pb")))
+def versions(model_base: str) -> list[int]:
+    """The numeric version directories in `model_base` (TF Serving's layout), ascending."""
+    if not os.path.isdir(model_base):
+        return []
+    return sorted(int(name) for name in os.listdir(model_base)
+                  if name.isdigit() and os.path.isdir(os.path.join(model_base, name)))
 
 
 def _signature_defs(path: str) -> dict[str, meta_graph_pb2.SignatureDef]:
-    saved_model = saved_model_pb2.SavedModel()
-    with open(os.path.join(path, "saved_model.pb"), "rb") as file:
-        saved_model.ParseFromString(file.read())
-    return {name: signature for name, signature in
-            saved_model.meta_graphs[0].signature_def.items() if not name.startswith("__")}
+    signatures = read_saved_model(path).meta_graphs[0].signature_def
+    return {name: signature for name, signature in signatures.items()
+            if not name.startswith("__")}
 
 
 def _label_names(path: str) -> list[str] | None:
@@ -83,7 +86,9 @@ class ModelRepository:
             model_dir = os.path.join(self.base_dir, name)
             if not os.path.isdir(model_dir) or name.startswith("."):
                 continue
-            wanted = _numeric_versions(model_dir)[-self.versions_to_keep:]
+            complete = [version for version in versions(model_dir) if os.path.exists(
+                os.path.join(model_dir, str(version), "saved_model.pb"))]
+            wanted = complete[-self.versions_to_keep:]
             loaded = dict(self._models.get(name, {}))
             for version in wanted:
                 key = f"{name}/{version}"
@@ -114,17 +119,24 @@ class ModelRepository:
     def get(self, name: str, version: int | None = None) -> LoadedVersion:
         """The newest loaded version of `name` (or that `version`); `ModelNotFound` if none."""
         with self._lock:
-            versions = self._models.get(name) or {}
-            if not versions:
+            loaded = self._models.get(name) or {}
+            if not loaded:
                 known = ", ".join(sorted(n for n, v in self._models.items() if v)) or "none"
                 raise ModelNotFound(f"model {name!r} is not loaded (models: {known})")
             if version is None:
-                return versions[max(versions)]
-            if version not in versions:
+                return loaded[max(loaded)]
+            if version not in loaded:
                 raise ModelNotFound(f"model {name!r} has no loaded version {version} "
-                                    f"(loaded: {', '.join(map(str, sorted(versions)))})")
-            return versions[version]
+                                    f"(loaded: {', '.join(map(str, sorted(loaded)))})")
+            return loaded[version]
 
     def versions(self, name: str) -> list[int]:
+        """The loaded versions of `name`, ascending."""
         with self._lock:
             return sorted(self._models.get(name) or {})
+
+    def models(self) -> dict[str, list[int]]:
+        """`{name: loaded versions}` of every model with at least one loaded version."""
+        with self._lock:
+            return {name: sorted(loaded) for name, loaded in sorted(self._models.items())
+                    if loaded}

@@ -23,6 +23,7 @@ from typing import Sequence
 import keras
 
 from export.graph_check import check_saved_model
+from export.model_repository import versions
 from export.run_dir import load_trained
 from export.signatures import serving_functions
 from export.warmup import WARMUP_FILE, default_warmup_inputs, write_warmup_requests
@@ -40,14 +41,6 @@ class Exported:
     signatures: tuple[str, ...]
 
 
-def versions(model_base: str) -> list[int]:
-    """The numeric version directories in `model_base` (TF Serving's layout), ascending."""
-    if not os.path.isdir(model_base):
-        return []
-    return sorted(int(name) for name in os.listdir(model_base)
-                  if name.isdigit() and os.path.isdir(os.path.join(model_base, name)))
-
-
 def export_model(model_dir: str, output: str, version: int | None = None,
                  warmup_texts: Sequence[str] | None = None) -> Exported:
     """Exports the `bert-keras finetune` run in `model_dir` as version `version` (default: the
@@ -60,7 +53,7 @@ def export_model(model_dir: str, output: str, version: int | None = None,
     """
     if version is not None and (isinstance(version, bool) or version < 1):
         raise ValueError(f"--version must be a positive integer, got {version}")
-    version = version or (versions(output)[-1] + 1 if versions(output) else 1)
+    version = version or max(versions(output), default=0) + 1
     final = os.path.join(output, str(version))
     if os.path.exists(final):
         raise FileExistsError(f"{final} exists already; pick another --version or leave it "

@@ -17,6 +17,7 @@ from typing import Sequence
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
+from export.client import predict_request
 from export.run_dir import TrainedModel
 from export.signatures import input_names
 
@@ -50,18 +51,6 @@ def default_warmup_inputs(trained: TrainedModel, texts: Sequence[str] | None = N
             trained.kind, SAMPLE_PAIRS if len(names) == 2 else [(t,) for t in SAMPLE_TEXTS])
         rows = [list(row) for row in samples]
     return {name: [row[index] for row in rows] for index, name in enumerate(names)}
-
-
-def predict_request(model_name: str, signature: str, inputs: dict[str, list[str]]
-                    ) -> predict_pb2.PredictRequest:
-    """A `PredictRequest` of `[batch]` string tensors."""
-    request = predict_pb2.PredictRequest()
-    request.model_spec.name = model_name
-    request.model_spec.signature_name = signature
-    for name, values in inputs.items():
-        request.inputs[name].CopyFrom(tf.make_tensor_proto(
-            [value.encode("utf-8") for value in values], dtype=tf.string))
-    return request
 
 
 def write_warmup_requests(path: str, model_name: str, inputs: dict[str, list[str]]) -> int:

@@ -1,19 +1,9 @@
 """Tiny fine-tuned runs (one per kind of model) and their exports, shared by the export tests."""
 
-import pathlib
-
 import pytest
 
-DATA = pathlib.Path(__file__).parents[1] / "data"
-TASKS = DATA / "tasks"
-VOCAB = str(DATA / "text" / "bert_uncased_vocab.txt")
-FILES = {
-    "sst2": ("sst2_train.tsv", "sst2_dev.tsv"),
-    "mrpc": ("mrpc_train.tsv", "mrpc_dev.tsv"),
-    "stsb": ("stsb_sts-train.tsv", "stsb_sts-dev.tsv"),
-    "conll2003": ("conll2003_train.txt", "conll2003_dev.txt"),
-    "squad": ("squad_v1.1_sample.json", "squad_v1.1_sample.json"),
-}
+from task_samples import FILES, TASKS, VOCAB
+
 # Short windows, so that the sample's contexts take several.
 SETTINGS = {"squad": {"seq_length": 48, "options": {"doc_stride": 8, "max_query_length": 12}}}
 PAIRS = {"text_a": ["He sold the house.", "Rain is falling."],

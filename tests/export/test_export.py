@@ -12,7 +12,8 @@ import tensorflow as tf
 from bert_keras.cli import main
 from bert_keras.text import BertPreprocessor
 from export.run_dir import load_trained
-from export.saved_model import export_model, versions
+from export.model_repository import versions
+from export.saved_model import export_model
 from export.warmup import WARMUP_FILE, read_warmup_requests
 
 from conftest import FRESH_PROCESS_INPUTS

@@ -4,7 +4,6 @@ The real-weight runs that the acceptance figures come from are in the README (be
 """
 
 import json
-import pathlib
 
 import numpy as np
 import pytest
@@ -13,15 +12,7 @@ from bert_keras.cli import main as cli_main
 from training.finetune import Run, finetune
 from training.metrics import accuracy, pearson
 
-DATA = pathlib.Path(__file__).parents[1] / "data"
-TASKS = DATA / "tasks"
-VOCAB = str(DATA / "text" / "bert_uncased_vocab.txt")
-FILES = {
-    "sst2": ("sst2_train.tsv", "sst2_dev.tsv"),
-    "mrpc": ("mrpc_train.tsv", "mrpc_dev.tsv"),
-    "rte": ("rte_train.tsv", "rte_dev.tsv"),
-    "stsb": ("stsb_sts-train.tsv", "stsb_sts-dev.tsv"),
-}
+from task_samples import FILES, TASKS, VOCAB
 
 
 def tiny_finetune(task, output_dir, **kwargs):

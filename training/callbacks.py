@@ -4,6 +4,7 @@
 
     output_dir/backup/step-<N>.weights.h5   latest weights + optimizer state (resume after a crash)
     output_dir/best.keras                   best model so far on the monitored validation metric
+                                            (a Keras metric, or a task metric from `DevMetrics`)
     output_dir/logs/                        TensorBoard (when the tensorboard package is installed)
     output_dir/history.csv                  one row per epoch (appended to across restarts)
 
@@ -25,7 +26,7 @@ import importlib.util
 import os
 import re
 import shutil
-from typing import Sequence
+from typing import Callable, Mapping, Sequence
 
 import keras
 import numpy as np
@@ -154,6 +155,40 @@ def _seed_states(model: keras.Model) -> list:
     return [variable for variable in model.variables if "seed_generator" in variable.path]
 
 
+class DevMetrics(keras.callbacks.Callback):
+    """Scores the model with a task's own evaluation at the end of every epoch and adds each
+    metric to the epoch's logs as `val_<name>`, so that `ModelCheckpoint` can keep the best
+    model on it and `CSVLogger`/TensorBoard record it.
+
+    For metrics Keras cannot compute batch by batch: SQuAD F1 after n-best decoding, seqeval
+    entity F1, Pearson correlation. A `val_<name>` Keras already logged is replaced by the
+    task's value (computed on every dev record). Must come before the callbacks that read the
+    metrics (`make_callbacks` puts it first); under a multi-worker strategy every worker runs
+    it, since `evaluate` predicts with the distributed model.
+
+    Example:
+        >>> callback = DevMetrics(lambda model: {"f1": 71.5}, verbose=False)
+        >>> logs = {"val_loss": 2.7}
+        >>> callback.on_epoch_end(0, logs)
+        >>> logs
+        {'val_loss': 2.7, 'val_f1': 71.5}
+    """
+
+    def __init__(self, evaluate: Callable[[keras.Model], Mapping[str, float]],
+                 verbose: bool = True):
+        super().__init__()
+        self.evaluate = evaluate
+        self.verbose = verbose
+
+    def on_epoch_end(self, epoch, logs=None):
+        scores = {f"val_{name}": float(value) for name, value in self.evaluate(self.model).items()}
+        if logs is not None:
+            logs.update(scores)
+        if self.verbose:
+            print(f"Epoch {epoch + 1} dev: " + ", ".join(
+                f"{name}: {value:.4f}" for name, value in scores.items()), flush=True)
+
+
 def _best_so_far(history_csv: str, monitor: str, mode: str) -> float | None:
     """The best `monitor` value in an earlier run's history, so `best.keras` survives a restart."""
     if not os.path.exists(history_csv):
@@ -167,8 +202,8 @@ def _best_so_far(history_csv: str, monitor: str, mode: str) -> float | None:
 
 def make_callbacks(output_dir: str, monitor: str | None = "val_loss", mode: str = "min",
                    save_freq: int | str = "epoch", strategy: tf.distribute.Strategy | None = None,
-                   save_weights_only: bool = False,
-                   tensorboard: bool | None = None) -> list[keras.callbacks.Callback]:
+                   save_weights_only: bool = False, tensorboard: bool | None = None,
+                   dev_metrics: DevMetrics | None = None) -> list[keras.callbacks.Callback]:
     """The callbacks of a training run writing to `output_dir` (see the module docstring).
 
     `monitor`/`mode` (`min` or `max`) choose the best model (`monitor=None`: no `best.keras`,
@@ -176,7 +211,8 @@ def make_callbacks(output_dir: str, monitor: str | None = "val_loss", mode: str 
     (steps, or `"epoch"`) the crash backup is written. In a multi-worker run only the chief
     writes; the other workers get just the (read-only) backup callback. `tensorboard=None`
     adds TensorBoard logging when the `tensorboard` package is installed (TensorFlow does
-    not depend on it); `True` requires it. Keras adds the progress bar itself (`verbose` of
+    not depend on it); `True` requires it. `dev_metrics` (every worker runs it) adds task
+    metrics to the logs before the others read them. Keras adds the progress bar itself (`verbose` of
     `model.fit`).
 
     Example:
@@ -194,12 +230,13 @@ def make_callbacks(output_dir: str, monitor: str | None = "val_loss", mode: str 
     output_dir = os.fspath(output_dir)
     chief = is_chief(strategy or tf.distribute.get_strategy())
     backup = StepBackup(os.path.join(output_dir, "backup"), save_freq=save_freq, write=chief)
+    first: list[keras.callbacks.Callback] = [dev_metrics] if dev_metrics else []
     if not chief:
-        return [backup]
+        return first + [backup]
     os.makedirs(output_dir, exist_ok=True)
     history_csv = os.path.join(output_dir, "history.csv")
     best_path = os.path.join(output_dir, "best.weights.h5" if save_weights_only else "best.keras")
-    callbacks: list[keras.callbacks.Callback] = [backup]
+    callbacks = first + [backup]
     if monitor is not None:
         callbacks.append(keras.callbacks.ModelCheckpoint(
             best_path, monitor=monitor, mode=mode, save_best_only=True,

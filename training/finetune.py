@@ -21,13 +21,14 @@ import shutil
 from typing import Any
 
 import keras
+import tensorflow as tf
 
 from bert_keras import BertConfig
 from bert_keras.checkpoints import config_of, load_checkpoint
 from bert_keras.config import PRESETS
 from bert_keras.models import bert_encoder, encoder_of
 from bert_keras.text import BertTokenizer
-from training.callbacks import fit, make_callbacks
+from training.callbacks import DevMetrics, fit, make_callbacks
 from training.optimization import make_optimizer
 from training.strategy import (global_batch_size, is_chief, make_strategy, needs_drop_remainder,
                                set_precision)
@@ -97,7 +98,7 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
              vocab: str | None = None, cased: bool | None = None, seq_length: int = 128,
              batch_size: int = 32, epochs: int = 3, learning_rate: float = 5e-5,
              warmup_ratio: float = 0.1, weight_decay: float = 0.01, optimizer: str = "adamw",
-             strategy: str = "auto", precision: str = "auto", xla: bool = False,
+             strategy: str | tf.distribute.Strategy = "auto", precision: str = "auto", xla: bool = False,
              seed: int = 0, save_every: int | str = "epoch", max_train_examples: int | None = None,
              options: dict[str, Any] | None = None, verbose: str | int = "auto"
              ) -> dict[str, float]:
@@ -140,8 +141,11 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
     print(f"Fine-tuning {task}: {len(train_records)} train / {len(data.dev)} dev examples, "
           f"{epochs} epoch(s) x {steps_per_epoch} steps, global batch {batch}, "
           f"{distribution.num_replicas_in_sync} replica(s), {policy}", flush=True)
+    dev_metrics = DevMetrics(lambda trained: recipe.evaluate(
+        trained, data.dev, tokenizer, seq_length, data.label_names), verbose=bool(verbose))
     callbacks = make_callbacks(output_dir, monitor=recipe.monitor, mode=recipe.mode,
-                               save_freq=save_every, strategy=distribution)
+                               save_freq=save_every, strategy=distribution,
+                               dev_metrics=dev_metrics)
     fit(model, train_data, epochs=epochs, steps_per_epoch=steps_per_epoch,
         validation_data=dev_data, callbacks=callbacks, verbose=verbose)
     best = os.path.join(output_dir, "best.keras")
@@ -185,15 +189,19 @@ class Run:
         tokenizer = BertTokenizer(os.path.join(directory, VOCAB_FILE), lowercase=task["lowercase"])
         return cls(keras.models.load_model(os.path.join(directory, MODEL_FILE)), tokenizer, task)
 
+    @property
+    def recipe(self):
+        """The task recipe with the run's read options (`training.tasks`): its `read`,
+        `evaluate`, `predict` and task-specific helpers take `run.model` and `run.tokenizer`."""
+        return get_recipe(self.task["task"], self.task["options"])
+
     def evaluate(self, data_dir: str | None = None, dev_file: str | None = None
                  ) -> dict[str, float]:
-        recipe = get_recipe(self.task["task"], self.task["options"])
-        records = recipe.read_dev(data_dir, dev_file, self.task["options"],
-                                  self.task["label_names"])
-        return recipe.evaluate(self.model, records, self.tokenizer, self.task["seq_length"],
-                               self.task["label_names"])
+        records = self.recipe.read_dev(data_dir, dev_file, self.task["options"],
+                                       self.task["label_names"])
+        return self.recipe.evaluate(self.model, records, self.tokenizer,
+                                    self.task["seq_length"], self.task["label_names"])
 
     def predict(self, inputs: list[str]) -> list[str]:
-        recipe = get_recipe(self.task["task"], self.task["options"])
-        return recipe.predict(self.model, inputs, self.tokenizer, self.task["seq_length"],
-                              self.task["label_names"])
+        return self.recipe.predict(self.model, inputs, self.tokenizer, self.task["seq_length"],
+                                   self.task["label_names"])

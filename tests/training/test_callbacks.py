@@ -8,8 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from training.callbacks import StepBackup, fit, make_callbacks
-
+from training.callbacks import DevMetrics, StepBackup, fit, make_callbacks
 
 
 def _model():
@@ -89,6 +88,30 @@ def test_best_model_threshold_survives_a_restart(tmp_path):
         writer.writerows([["epoch", "loss", "val_accuracy"], [0, 0.9, 0.6], [1, 0.7, 0.8]])
     best = make_callbacks(tmp_path, monitor="val_accuracy", mode="max", tensorboard=False)[1]
     assert isinstance(best, keras.callbacks.ModelCheckpoint) and best.best == 0.8
+
+
+def test_best_model_is_chosen_on_a_task_metric_from_dev_metrics(tmp_path):
+    """The epoch with the best dev F1 is saved, though its val_loss is not the lowest; the
+    F1 of every epoch reaches history.csv."""
+    scores = iter([0.5, 0.9, 0.7])
+    weights = []
+
+    def evaluate(model):
+        weights.append(model.get_weights())
+        return {"f1": next(scores)}
+
+    callbacks = make_callbacks(tmp_path, monitor="val_f1", mode="max", tensorboard=False,
+                               dev_metrics=DevMetrics(evaluate, verbose=False))
+    assert isinstance(callbacks[0], DevMetrics)
+    history = fit(_model(), _data(), epochs=3, steps_per_epoch=3, validation_data=_data(),
+                  callbacks=callbacks, verbose=0)
+    assert history["val_f1"] == [0.5, 0.9, 0.7]
+    assert history["val_loss"][2] < history["val_loss"][1]
+    with open(tmp_path / "history.csv", newline="") as file:
+        assert [float(row["val_f1"]) for row in csv.DictReader(file)] == [0.5, 0.9, 0.7]
+    best = keras.models.load_model(tmp_path / "best.keras")
+    for saved, at_epoch_2 in zip(best.get_weights(), weights[1]):
+        np.testing.assert_array_equal(saved, at_epoch_2)
 
 
 def test_argument_errors(tmp_path):

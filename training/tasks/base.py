@@ -85,7 +85,9 @@ class TaskData:
 
 class Recipe(Protocol):
     name: str
-    monitor: str  # the validation metric that picks the best model, e.g. "val_accuracy"
+    # The validation metric that picks the best model: a Keras metric ("val_accuracy") or
+    # "val_" + a key of `evaluate`'s result ("val_f1"), which finetune adds every epoch.
+    monitor: str
     mode: str  # "max" or "min"
 
     def read(self, data_dir: str | None, train_file: str | None, dev_file: str | None,

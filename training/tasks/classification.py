@@ -35,8 +35,8 @@ class ClassificationRecipe:
     def __init__(self, task: str, regression: bool = False):
         self.name = task
         self.regression = task == "stsb" or regression
-        self.monitor = "val_loss" if self.regression else "val_accuracy"
-        self.mode = "min" if self.regression else "max"
+        self.monitor = "val_pearson" if self.regression else "val_accuracy"
+        self.mode = "max"
 
     def read(self, data_dir: str | None, train_file: str | None, dev_file: str | None,
              options: dict[str, Any]) -> TaskData:

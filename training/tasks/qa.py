@@ -49,8 +49,8 @@ class QARecipe:
     """
 
     name = "squad"
-    monitor = "val_loss"
-    mode = "min"
+    monitor = "val_f1"  # SQuAD F1 after decoding, added by training.callbacks.DevMetrics
+    mode = "max"
 
     def __init__(self, doc_stride: int = 128, max_query_length: int = 64,
                  max_answer_length: int = 30, n_best: int = 20, version_2: bool = False,

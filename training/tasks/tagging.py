@@ -8,7 +8,7 @@ into word-level IOB2 tags and scores entities with seqeval.
 Example:
     >>> recipe = TaggingRecipe()
     >>> recipe.name, recipe.monitor, recipe.mode
-    ('conll2003', 'val_loss', 'min')
+    ('conll2003', 'val_f1', 'max')
 """
 
 from __future__ import annotations
@@ -115,8 +115,8 @@ class TaggingRecipe:
     """
 
     name = "conll2003"
-    monitor = "val_loss"
-    mode = "min"
+    monitor = "val_f1"  # entity F1, added to the logs by training.callbacks.DevMetrics
+    mode = "max"
 
     def read(self, data_dir: str | None, train_file: str | None, dev_file: str | None,
              options: dict[str, Any]) -> TaskData:
@@ -171,10 +171,11 @@ class TaggingRecipe:
         return batches.map(lambda inputs, labels, weights, _: (inputs, labels, weights)
                            ).prefetch(tf.data.AUTOTUNE)
 
-    def _predict_tags(self, model: keras.Model, records: Sequence[TaggingExample],
-                      tokenizer: BertTokenizer, seq_length: int,
-                      label_names: Sequence[str]) -> tuple[list[list[str]], int]:
-        """Predicted word-level tags and the number of words truncated away."""
+    def predict_tags(self, model: keras.Model, records: Sequence[TaggingExample],
+                     tokenizer: BertTokenizer, seq_length: int,
+                     label_names: Sequence[str]) -> tuple[list[list[str]], int]:
+        """Predicted word-level IOB2 tags of every record (the tag at each word's first
+        sub-word; "O" for words cut off at `seq_length`) and the number of words cut off."""
         predicted, truncated = [], 0
         for inputs, _, _, positions in self._batches(records, tokenizer, seq_length,
                                                      EVAL_BATCH_SIZE):
@@ -189,7 +190,7 @@ class TaggingRecipe:
                  label_names: tuple[str, ...] | None) -> dict[str, float]:
         """Entity precision/recall/F1 (seqeval), word accuracy, and the count of words that
         did not fit in `seq_length` (predicted "O")."""
-        predicted, truncated = self._predict_tags(model, records, tokenizer, seq_length,
+        predicted, truncated = self.predict_tags(model, records, tokenizer, seq_length,
                                                   label_names)
         gold = [[label_names[i] for i in record.tag_ids] for record in records]
         correct = sum(g == p for gs, ps in zip(gold, predicted) for g, p in zip(gs, ps))
@@ -203,6 +204,6 @@ class TaggingRecipe:
         """One line of `word/TAG` pairs per input; words are split on whitespace."""
         sentences = [tuple(text.split()) for text in inputs]
         records = [TaggingExample(words, (0,) * len(words)) for words in sentences]
-        predicted, _ = self._predict_tags(model, records, tokenizer, seq_length, label_names)
+        predicted, _ = self.predict_tags(model, records, tokenizer, seq_length, label_names)
         return [" ".join(f"{word}/{tag}" for word, tag in zip(record.words, tags))
                 for record, tags in zip(records, predicted)]

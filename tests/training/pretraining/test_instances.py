@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from bert_keras.samples import sample_path
 from bert_keras.data import DataError
 from bert_keras.text import BertTokenizer
 from bert_keras.text.vocab import load_vocabulary
@@ -19,7 +20,7 @@ from training.pretraining.instances import (MaskingVocabulary, Recipe, chunk_doc
 from training.pretraining.records import parse_records, read_metadata
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "data")
-WIKITEXT = os.path.join(DATA, "pretrain", "wikitext_sample.txt")
+WIKITEXT = sample_path("wikitext_sample.txt")
 SAMPLE = os.path.join(DATA, "pretrain", "sample_text.txt")
 VOCAB_PATH = os.path.join(DATA, "text", "bert_uncased_vocab.txt")
 VOCAB = load_vocabulary(VOCAB_PATH)

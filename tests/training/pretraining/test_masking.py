@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
+from bert_keras.samples import sample_path
 from bert_keras.text import BertPacker, BertTokenizer
 from training.pretraining.masking import MaskedLMMasker
 
@@ -17,7 +18,7 @@ CLS, SEP, PAD, MASK = 101, 102, 0, 103
 @pytest.fixture(scope="module")
 def packed_wikitext():
     tokenizer = BertTokenizer(VOCAB)
-    lines = [line.strip() for line in open(DATA / "pretrain" / "wikitext_sample.txt",
+    lines = [line.strip() for line in open(sample_path("wikitext_sample.txt"),
                                            encoding="utf-8") if line.strip()]
     pairs = [tokenizer(tf.constant(lines[0::2][:800])), tokenizer(tf.constant(lines[1::2][:800]))]
     return BertPacker.from_tokenizer(tokenizer, 128)(pairs)["input_word_ids"].numpy()

@@ -10,6 +10,7 @@ import keras
 import numpy as np
 import pytest
 
+from bert_keras.samples import sample_path
 from bert_keras.checkpoints import load_checkpoint
 from bert_keras.cli import main
 from bert_keras.text import BertTokenizer
@@ -20,7 +21,7 @@ from training.pretraining.text_inputs import sentence_pairs, text_dataset
 DATA = Path(__file__).resolve().parents[2] / "data"
 VOCAB = str(DATA / "text" / "bert_uncased_vocab.txt")
 SAMPLE = str(DATA / "pretrain" / "sample_text.txt")
-WIKI = str(DATA / "pretrain" / "wikitext_sample.txt")
+WIKI = sample_path("wikitext_sample.txt")
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "workers"))
 from launch import Worker  # noqa: E402

@@ -33,6 +33,12 @@ setup(
             "pytest-xdist==3.8.0",  # two workers: most test time is single-threaded tracing
             "torch==2.13.0",
             "transformers==5.23.0",
+            # CI executes the notebooks in smoke mode; they plot with matplotlib.
+            "nbclient==0.11.0",
+            "nbformat==5.11.1",
+            "ipykernel==7.4.0",
+            "matplotlib==3.11.2",
+            "scikit-learn==1.9.1",
         ],
     },
     entry_points={"console_scripts": ["bert-keras=bert_keras.cli:main"]},

@@ -212,8 +212,8 @@ def make_callbacks(output_dir: str, monitor: str | None = "val_loss", mode: str 
     writes; the other workers get just the (read-only) backup callback. `tensorboard=None`
     adds TensorBoard logging when the `tensorboard` package is installed (TensorFlow does
     not depend on it); `True` requires it. `dev_metrics` (every worker runs it) adds task
-    metrics to the logs before the others read them. Keras adds the progress bar itself (`verbose` of
-    `model.fit`).
+    metrics to the logs before the others read them. Keras adds the progress bar itself
+    (`verbose` of `model.fit`).
 
     Example:
         >>> import tempfile

@@ -98,10 +98,10 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
              vocab: str | None = None, cased: bool | None = None, seq_length: int = 128,
              batch_size: int = 32, epochs: int = 3, learning_rate: float = 5e-5,
              warmup_ratio: float = 0.1, weight_decay: float = 0.01, optimizer: str = "adamw",
-             strategy: str | tf.distribute.Strategy = "auto", precision: str = "auto", xla: bool = False,
-             seed: int = 0, save_every: int | str = "epoch", max_train_examples: int | None = None,
-             options: dict[str, Any] | None = None, verbose: str | int = "auto"
-             ) -> dict[str, float]:
+             strategy: str | tf.distribute.Strategy = "auto", precision: str = "auto",
+             xla: bool = False, seed: int = 0, save_every: int | str = "epoch",
+             max_train_examples: int | None = None, options: dict[str, Any] | None = None,
+             verbose: str | int = "auto") -> dict[str, float]:
     """Fine-tunes a BERT model on a task and writes a self-contained run directory.
 
     Returns the dev metrics of the saved (best) model.

@@ -1,4 +1,4 @@
-"""Public datasets from TensorFlow Datasets, written in the file formats `bert-keras finetune` reads.
+"""Public datasets from TensorFlow Datasets, written in the formats `bert-keras finetune` reads.
 
 `download(task, directory)` loads `glue/sst2`, `conll2003` or `squad/v1.1` with `tfds` (which
 must be installed, as on Colab, and online) and writes train and dev files. The `write_*`

@@ -84,7 +84,8 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
              accumulation_steps: int = 1, learning_rate: float = 1e-3,
              warmup_ratio: float = 0.01, weight_decay: float = 0.01, optimizer: str = "lamb",
              strategy: str | tf.distribute.Strategy = "auto", precision: str = "auto",
-             xla: bool = False, seed: int = 0, save_every: int | str = "epoch", verbose: str | int = "auto",
+             xla: bool = False, seed: int = 0, save_every: int | str = "epoch",
+             verbose: str | int = "auto",
              callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict[str, float]:
     """Pretrains (or continues pretraining) a BERT model with MLM + NSP; returns the last
     epoch's metrics (`loss`, `mlm_logits_loss`, `mlm_logits_accuracy`, `nsp_logits_accuracy`).

@@ -14,7 +14,7 @@ from launch import Worker, free_ports, train  # noqa: E402
 def test_two_workers_train_like_one_device(tmp_path):
     cluster = {"worker": [f"127.0.0.1:{port}" for port in free_ports(2)]}
     workers = [
-        Worker("--strategy", "multi_worker", "--output", str(tmp_path / "run"),
+        Worker("--strategy", "multi_worker", "--output", str(tmp_path / "run"), "--dev-metrics",
                "--result", str(tmp_path / f"worker{index}.npz"),
                env={"TF_CONFIG": json.dumps({"cluster": cluster,
                                              "task": {"type": "worker", "index": index}})})
@@ -26,7 +26,7 @@ def test_two_workers_train_like_one_device(tmp_path):
         for worker in workers:
             worker.kill()
     first, second = (np.load(tmp_path / f"worker{index}.npz") for index in range(2))
-    single = train(tmp_path, "single", "--strategy", "default")
+    single = train(tmp_path, "single", "--strategy", "default", "--dev-metrics")
 
     assert [bool(first["chief"]), bool(second["chief"])] == [True, False]
     assert int(first["replicas"]) == int(second["replicas"]) == 2
@@ -35,6 +35,11 @@ def test_two_workers_train_like_one_device(tmp_path):
     np.testing.assert_allclose(first["weights"], single["weights"], atol=1e-5)
     np.testing.assert_allclose(first["losses"], single["losses"], rtol=1e-5)
     np.testing.assert_allclose(first["final_loss"], single["final_loss"], rtol=1e-5)
+    # DevMetrics predicts on every worker (inside fit, on all examples) and each worker logs
+    # the same task metric as the one-device run, so the best model is chosen alike.
+    assert len(first["dev_accuracy"]) == 2
+    np.testing.assert_array_equal(first["dev_accuracy"], second["dev_accuracy"])
+    np.testing.assert_allclose(first["dev_accuracy"], single["dev_accuracy"])
     # Only the chief writes the run directory (the other worker's callbacks are read-only);
     # `logs` is TensorBoard's (tensorboard is a dependency).
     assert sorted(p.name for p in (tmp_path / "run").iterdir()) == ["backup", "best.keras",

@@ -27,6 +27,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--global-batch", type=int, default=8)
     parser.add_argument("--save-freq", type=int, default=2)
     parser.add_argument("--pause-at-step", type=int, default=0)
+    parser.add_argument("--dev-metrics", action="store_true",
+                        help="score every epoch with DevMetrics (predict on all examples)")
     return parser.parse_args()
 
 
@@ -44,7 +46,7 @@ def main() -> None:
 
     from bert_keras import BertConfig
     from bert_keras.models import bert_classifier
-    from training.callbacks import fit, make_callbacks
+    from training.callbacks import DevMetrics, StepBackup, fit, make_callbacks
     from training.optimization import make_optimizer
     from training.strategy import batch_for_strategy, is_chief, make_strategy
 
@@ -81,16 +83,26 @@ def main() -> None:
                                      num_train_steps=args.epochs * args.steps_per_epoch,
                                      warmup_steps=2),
                       loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True))
-    callbacks = make_callbacks(args.output, monitor="loss", save_freq=args.save_freq,
-                               strategy=strategy)
+    def dev_accuracy(trained):
+        predicted = trained.predict(x, batch_size=args.global_batch, verbose=0).argmax(-1)
+        if len(predicted) != examples:
+            raise ValueError(f"predict returned {len(predicted)} rows for {examples} examples")
+        return {"accuracy": float((predicted == labels).mean())}
+
+    dev_metrics = DevMetrics(dev_accuracy, verbose=False) if args.dev_metrics else None
+    callbacks = make_callbacks(args.output, monitor="val_accuracy" if dev_metrics else "loss",
+                               mode="max" if dev_metrics else "min", save_freq=args.save_freq,
+                               strategy=strategy, dev_metrics=dev_metrics)
+    backup = next(c for c in callbacks if isinstance(c, StepBackup))
     print(f"replicas {strategy.num_replicas_in_sync}", flush=True)
-    print(f"resumed from step {callbacks[0].latest_step()}", flush=True)
+    print(f"resumed from step {backup.latest_step()}", flush=True)
     history = fit(model, train, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
-                  callbacks=callbacks + [Steps(callbacks[0])], verbose=0)
+                  callbacks=callbacks + [Steps(backup)], verbose=0)
     full = tf.data.Dataset.from_tensor_slices((x, labels)).batch(args.global_batch)
     np.savez(args.result, replicas=strategy.num_replicas_in_sync, chief=is_chief(strategy),
              iterations=int(keras.ops.convert_to_numpy(model.optimizer.iterations)),
              losses=np.array(history.get("loss", [])),
+             dev_accuracy=np.array(history.get("val_accuracy", [])),
              final_loss=model.evaluate(full, verbose=0),
              weights=np.concatenate([np.ravel(w) for w in model.get_weights()]))
     print("DONE", flush=True)

@@ -40,6 +40,11 @@ setup(
             "matplotlib==3.11.2",
             "scikit-learn==1.9.1",
         ],
+        # benchmarks/ compares against KerasHub (and HF transformers from the test extra).
+        "bench": [
+            "keras-hub==0.32.0",
+            "sentencepiece==0.2.3",
+        ],
     },
     entry_points={"console_scripts": ["bert-keras=bert_keras.cli:main"]},
 )

@@ -32,7 +32,7 @@ from training.callbacks import DevMetrics, fit, make_callbacks
 from training.optimization import make_optimizer
 from training.strategy import (global_batch_size, is_chief, make_strategy, needs_drop_remainder,
                                set_precision)
-from training.tasks import get_recipe
+from training.tasks import Recipe, get_recipe
 
 TASK_FILE = "task.json"
 MODEL_FILE = "model.keras"
@@ -190,7 +190,7 @@ class Run:
         return cls(keras.models.load_model(os.path.join(directory, MODEL_FILE)), tokenizer, task)
 
     @property
-    def recipe(self):
+    def recipe(self) -> Recipe:
         """The task recipe with the run's read options (`training.tasks`): its `read`,
         `evaluate`, `predict` and task-specific helpers take `run.model` and `run.tokenizer`."""
         return get_recipe(self.task["task"], self.task["options"])

@@ -31,13 +31,10 @@ def sample_path(name: str) -> str:
     """The path of a shipped sample file, e.g. `sample_path("sst2_dev.tsv")`."""
     path = os.path.join(SAMPLES_DIR, name)
     if not os.path.isfile(path):
+        shipped = sorted(name for files in SAMPLE_FILES.values() for name in files if name)
         raise FileNotFoundError(f"no shipped sample {name!r}; the samples are "
-                                f"{', '.join(sorted(set(_shipped())))}")
+                                f"{', '.join(shipped)}")
     return path
-
-
-def _shipped() -> list[str]:
-    return [name for files in SAMPLE_FILES.values() for name in files if name]
 
 
 @dataclasses.dataclass

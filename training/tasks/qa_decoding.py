@@ -248,6 +248,5 @@ def decode(examples: Sequence[QAExample], features: QAFeatures, start_logits: np
         text, (top, start, end) = next(iter(best.items()))
         candidate_scores = np.asarray([value[0] for value in best.values()])
         weights = np.exp(candidate_scores - candidate_scores.max())
-        answers.append(Answer(text, float(np.exp(top - candidate_scores.max()) / weights.sum()),
-                              top, start, end))
+        answers.append(Answer(text, float(weights[0] / weights.sum()), top, start, end))
     return answers

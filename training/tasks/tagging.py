@@ -191,7 +191,7 @@ class TaggingRecipe:
         """Entity precision/recall/F1 (seqeval), word accuracy, and the count of words that
         did not fit in `seq_length` (predicted "O")."""
         predicted, truncated = self.predict_tags(model, records, tokenizer, seq_length,
-                                                  label_names)
+                                                 label_names)
         gold = [[label_names[i] for i in record.tag_ids] for record in records]
         correct = sum(g == p for gs, ps in zip(gold, predicted) for g, p in zip(gs, ps))
         result = metrics.entity_scores(gold, predicted)

@@ -8,11 +8,11 @@ Example:
     ...                                warmup_steps=100)
 """
 
-from training.callbacks import StepBackup, fit, make_callbacks
+from training.callbacks import StepBackup, Throughput, fit, make_callbacks
 from training.optimization import AdamW, Lamb, WarmupDecay, make_optimizer
 from training.strategy import (batch_for_strategy, global_batch_size, is_chief, make_strategy,
                                needs_drop_remainder, set_precision)
 
-__all__ = ["AdamW", "Lamb", "StepBackup", "WarmupDecay", "batch_for_strategy", "fit",
+__all__ = ["AdamW", "Lamb", "StepBackup", "Throughput", "WarmupDecay", "batch_for_strategy", "fit",
            "global_batch_size", "is_chief", "make_callbacks", "make_optimizer", "make_strategy",
            "needs_drop_remainder", "set_precision"]

@@ -26,6 +26,7 @@ import importlib.util
 import os
 import re
 import shutil
+import time
 from typing import Callable, Mapping, Sequence
 
 import keras
@@ -155,6 +156,46 @@ def _seed_states(model: keras.Model) -> list:
     return [variable for variable in model.variables if "seed_generator" in variable.path]
 
 
+class Throughput(keras.callbacks.Callback):
+    """Adds the epoch's training speed to its logs as `examples_per_second`.
+
+    The clock starts when the first `skip` batches of the epoch are done (the first one traces
+    the train step) and stops at the end of its last batch, so validation, `DevMetrics` and
+    end-of-epoch saving are not counted. Examples are batches x `batch_size` (the global
+    batch). Put it before the callbacks that read the logs (`make_callbacks` does).
+
+    Example:
+        >>> callback = Throughput(batch_size=32, skip=1)
+        >>> callback.on_epoch_begin(0)
+        >>> for batch in range(3):
+        ...     callback.on_train_batch_end(batch)
+        >>> logs = {}
+        >>> callback.on_epoch_end(0, logs)
+        >>> logs["examples_per_second"] > 0
+        True
+    """
+
+    def __init__(self, batch_size: int, skip: int = 1):
+        super().__init__()
+        if skip < 1:
+            raise ValueError(f"skip must be at least 1 (the first batch traces), got {skip}")
+        self.batch_size, self.skip = batch_size, skip
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self._batches, self._start, self._end = 0, None, None
+
+    def on_train_batch_end(self, batch, logs=None):
+        self._batches += 1
+        if self._batches == self.skip:
+            self._start = time.perf_counter()
+        self._end = time.perf_counter()
+
+    def on_epoch_end(self, epoch, logs=None):
+        timed = self._batches - self.skip
+        if logs is not None and timed > 0 and self._end > self._start:
+            logs["examples_per_second"] = timed * self.batch_size / (self._end - self._start)
+
+
 class DevMetrics(keras.callbacks.Callback):
     """Scores the model with a task's own evaluation at the end of every epoch and adds each
     metric to the epoch's logs as `val_<name>`, so that `ModelCheckpoint` can keep the best
@@ -203,7 +244,8 @@ def _best_so_far(history_csv: str, monitor: str, mode: str) -> float | None:
 def make_callbacks(output_dir: str, monitor: str | None = "val_loss", mode: str = "min",
                    save_freq: int | str = "epoch", strategy: tf.distribute.Strategy | None = None,
                    save_weights_only: bool = False, tensorboard: bool | None = None,
-                   dev_metrics: DevMetrics | None = None) -> list[keras.callbacks.Callback]:
+                   dev_metrics: DevMetrics | None = None,
+                   batch_size: int | None = None) -> list[keras.callbacks.Callback]:
     """The callbacks of a training run writing to `output_dir` (see the module docstring).
 
     `monitor`/`mode` (`min` or `max`) choose the best model (`monitor=None`: no `best.keras`,
@@ -212,8 +254,9 @@ def make_callbacks(output_dir: str, monitor: str | None = "val_loss", mode: str 
     writes; the other workers get just the (read-only) backup callback. `tensorboard=None`
     adds TensorBoard logging when the `tensorboard` package is installed (TensorFlow does
     not depend on it); `True` requires it. `dev_metrics` (every worker runs it) adds task
-    metrics to the logs before the others read them. Keras adds the progress bar itself
-    (`verbose` of `model.fit`).
+    metrics to the logs before the others read them. `batch_size` (the global batch) adds
+    `Throughput`, which logs `examples_per_second` each epoch. Keras adds the progress bar
+    itself (`verbose` of `model.fit`).
 
     Example:
         >>> import tempfile
@@ -230,7 +273,8 @@ def make_callbacks(output_dir: str, monitor: str | None = "val_loss", mode: str 
     output_dir = os.fspath(output_dir)
     chief = is_chief(strategy or tf.distribute.get_strategy())
     backup = StepBackup(os.path.join(output_dir, "backup"), save_freq=save_freq, write=chief)
-    first: list[keras.callbacks.Callback] = [dev_metrics] if dev_metrics else []
+    first: list[keras.callbacks.Callback] = [Throughput(batch_size)] if batch_size else []
+    first += [dev_metrics] if dev_metrics else []
     if not chief:
         return first + [backup]
     os.makedirs(output_dir, exist_ok=True)

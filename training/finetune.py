@@ -145,7 +145,7 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
         trained, data.dev, tokenizer, seq_length, data.label_names), verbose=bool(verbose))
     callbacks = make_callbacks(output_dir, monitor=recipe.monitor, mode=recipe.mode,
                                save_freq=save_every, strategy=distribution,
-                               dev_metrics=dev_metrics)
+                               dev_metrics=dev_metrics, batch_size=batch)
     fit(model, train_data, epochs=epochs, steps_per_epoch=steps_per_epoch,
         validation_data=dev_data, callbacks=callbacks, verbose=verbose)
     best = os.path.join(output_dir, "best.keras")

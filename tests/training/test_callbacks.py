@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from training.callbacks import DevMetrics, StepBackup, fit, make_callbacks
+from training.callbacks import DevMetrics, StepBackup, Throughput, fit, make_callbacks
 
 
 def _model():
@@ -42,6 +42,22 @@ def test_run_directory_layout(tmp_path):
     fit(_model(), _data(), epochs=2, steps_per_epoch=3, callbacks=callbacks, delete_backup=True,
         verbose=0)
     assert not (tmp_path / "backup").exists()
+
+
+def test_throughput_reaches_history_csv_and_skips_the_tracing_batch(tmp_path):
+    callbacks = make_callbacks(tmp_path, monitor="loss", batch_size=2, tensorboard=False)
+    assert isinstance(callbacks[0], Throughput)
+    fit(_model(), _data(), epochs=2, steps_per_epoch=3, callbacks=callbacks, verbose=0)
+    with open(tmp_path / "history.csv", newline="") as file:
+        speeds = [float(row["examples_per_second"]) for row in csv.DictReader(file)]
+    assert len(speeds) == 2 and all(speed > 0 for speed in speeds)
+
+    one_batch = Throughput(batch_size=2)  # only the skipped batch ran: nothing to report
+    one_batch.on_epoch_begin(0)
+    one_batch.on_train_batch_end(0)
+    logs = {}
+    one_batch.on_epoch_end(0, logs)
+    assert logs == {}
 
 
 @pytest.mark.parametrize("policy", ["float32", "mixed_float16"])

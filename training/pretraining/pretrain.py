@@ -146,7 +146,7 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
           f"{epochs * steps_per_epoch // accumulation_steps} updates, "
           f"{distribution.num_replicas_in_sync} replica(s), {policy}", flush=True)
     run_callbacks = make_callbacks(output_dir, monitor=None, save_freq=save_every,
-                                   strategy=distribution)
+                                   strategy=distribution, batch_size=batch)
     history = fit(model, train_data, epochs=epochs, steps_per_epoch=steps_per_epoch,
                   callbacks=[*run_callbacks, *callbacks], verbose=verbose)
     result = {name: float(values[-1]) for name, values in history.items()}

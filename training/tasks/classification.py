@@ -18,7 +18,7 @@ from bert_keras.data import TextExample, glue_task, read_glue, read_table
 from bert_keras.models import bert_classifier
 from bert_keras.text import BertPreprocessor, BertTokenizer
 from training import metrics
-from training.tasks.base import TaskData, find_data_file
+from training.tasks.base import TaskData, find_data_file, length_bucketed_batches
 
 # File names of each GLUE task inside --data-dir (GLUE's own names first).
 GLUE_FILES = {"stsb": (("train.tsv", "sts-train.tsv"), ("dev.tsv", "sts-dev.tsv"))}
@@ -88,12 +88,23 @@ class ClassificationRecipe:
     def dataset(self, records: Sequence[TextExample], tokenizer: BertTokenizer, seq_length: int,
                 batch_size: int, shuffle: bool, seed: int,
                 drop_remainder: bool = False) -> tf.data.Dataset:
-        """Batches of `(encoder inputs, targets)`, padded to the longest example in the batch."""
+        """Batches of `(encoder inputs, targets)`, each padded to its longest example.
+
+        Training batches (`shuffle=True`) group examples of similar length
+        (`length_bucketed_batches`), so little compute goes to padding; evaluation batches
+        keep the records' order.
+        """
         dtype = tf.float32 if self.regression else tf.int32
         labels = tf.constant([record.label for record in records], dtype)
         dataset = tf.data.Dataset.from_tensor_slices((self._texts(records), labels))
         if shuffle:
-            dataset = dataset.shuffle(len(records), seed=seed, reshuffle_each_iteration=True)
+            fixed = BertPreprocessor(tokenizer, seq_length=seq_length)
+            rows = dataset.batch(1024).map(
+                lambda texts, targets: (fixed(texts), targets),
+                num_parallel_calls=tf.data.AUTOTUNE).unbatch().apply(
+                tf.data.experimental.assert_cardinality(len(records)))
+            return length_bucketed_batches(rows, batch_size, seed, drop_remainder).prefetch(
+                tf.data.AUTOTUNE)
         preprocessor = BertPreprocessor(tokenizer, seq_length=seq_length, pad_to="longest")
         return dataset.batch(batch_size, drop_remainder=drop_remainder).map(
             lambda texts, targets: (preprocessor(texts), targets),

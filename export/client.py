@@ -25,6 +25,8 @@ import tensorflow as tf
 from tensorflow_serving.apis import (get_model_metadata_pb2, predict_pb2,
                                      prediction_service_pb2_grpc)
 
+from export.batching import predict_batched
+
 
 class ServingError(RuntimeError):
     """A request the server refused or could not answer: `code` (gRPC status name or HTTP
@@ -91,6 +93,14 @@ class PredictionClient:
         response = self._call(self._stub.Predict, request)
         return {name: tf.make_ndarray(proto) for name, proto in response.outputs.items()}
 
+    def predict_many(self, model: str, inputs: dict[str, Sequence[str]],
+                     signature: str = "serving_default", batch_size: int = 32
+                     ) -> dict[str, np.ndarray]:
+        """`predict` for any number of text rows: one request per `batch_size` rows of
+        similar length (`export.batching.predict_batched`), outputs in the rows' order."""
+        return predict_batched(lambda batch: self.predict(model, batch, signature), inputs,
+                               batch_size)
+
     def metadata(self, model: str) -> dict[str, Any]:
         """`{signature: {"inputs": {name: dtype}, "outputs": {name: dtype}}}` of `model`."""
         request = get_model_metadata_pb2.GetModelMetadataRequest()
@@ -127,8 +137,8 @@ def predict_command(server: str, model: str, texts: Sequence[str], signature: st
                 if len(row) != len(names):
                     raise ServingError("INVALID_ARGUMENT", f"{text[:60]!r}: expected "
                                        f"{len(names)} tab-separated field(s) ({', '.join(names)})")
-            outputs = client.predict(model, {name: [row[i] for row in rows]
-                                             for i, name in enumerate(names)}, signature)
+            outputs = client.predict_many(model, {name: [row[i] for row in rows]
+                                                  for i, name in enumerate(names)}, signature)
     except ServingError as error:
         print(f"bert-keras predict: error: {server}: {error}", file=sys.stderr)
         return 2

@@ -142,6 +142,14 @@ def test_a_new_version_is_picked_up(server, client, exported):
         client.predict("sst2", {"text": ["old"]}, version=1)
 
 
+def test_predict_many_batches_by_length_and_keeps_the_order(client):
+    texts = TEXTS + ["An utterly charming, funny and moving film about friendship.", "Bad."]
+    one_request = client.predict("sst2", {"text": texts})
+    batched = client.predict_many("sst2", {"text": texts}, batch_size=2)
+    np.testing.assert_array_equal(batched["label"], one_request["label"])
+    np.testing.assert_allclose(batched["probabilities"], one_request["probabilities"], atol=1e-5)
+
+
 def test_predict_command_prints_one_json_line_per_text(server, capsys):
     assert main(["predict", "--server", f"127.0.0.1:{server.port}", "--model", "sst2",
                  "A gorgeous film.", "Dull."]) == 0

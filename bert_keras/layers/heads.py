@@ -39,7 +39,7 @@ class ClassificationHead(keras.layers.Layer):
         self.num_classes = num_classes
         self.dropout_rate = dropout_rate
         self.initializer_range = initializer_range
-        self.dropout = keras.layers.Dropout(dropout_rate)
+        self.dropout = keras.layers.Dropout(dropout_rate, dtype=self.dtype_policy)
         self.dense = keras.layers.Dense(
             num_classes, name="dense", dtype="float32",
             kernel_initializer=_kernel_initializer(initializer_range))

@@ -65,8 +65,11 @@ class TransformerEncoderBlock(keras.layers.Layer):
         self.intermediate = dense(self.intermediate_size, "intermediate")
         self.output_dense = dense(hidden_size, "output")
         self.output_layer_norm = layer_norm("output_layer_norm")
-        self.attention_dropout = keras.layers.Dropout(self.attention_dropout_rate)
-        self.dropout = keras.layers.Dropout(self.dropout_rate)
+        # Sublayers follow this layer's policy, not the global one, so that a model saved
+        # under a mixed policy loads and computes the same where the global policy differs.
+        self.attention_dropout = keras.layers.Dropout(self.attention_dropout_rate,
+                                                      dtype=self.dtype_policy)
+        self.dropout = keras.layers.Dropout(self.dropout_rate, dtype=self.dtype_policy)
         for layer in (self.query, self.key, self.value, self.attention_output,
                       self.intermediate):
             layer.build(input_shape)

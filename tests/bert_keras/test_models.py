@@ -79,6 +79,23 @@ def test_mixed_precision_forward(name, policy, tiny_config, make_inputs):
         np.testing.assert_allclose(got[finite], want[finite], atol=0.1)
 
 
+@pytest.mark.parametrize("policy", ["mixed_float16", "mixed_bfloat16"])
+@pytest.mark.parametrize("name", BUILDERS)
+def test_mixed_precision_model_loads_where_the_global_policy_is_float32(
+        name, policy, tiny_config, make_inputs, tmp_path):
+    """A model trained under a mixed policy keeps it per layer in its .keras file, so it loads
+    and computes the same in a fresh float32 process (export, evaluation)."""
+    keras.mixed_precision.set_global_policy(policy)
+    model = BUILDERS[name](tiny_config)
+    inputs = model_inputs(name, make_inputs)
+    expected = model(inputs)
+    model.save(tmp_path / "model.keras")
+    keras.mixed_precision.set_global_policy("float32")
+    loaded = keras.models.load_model(tmp_path / "model.keras")
+    for got, want in zip(flat_outputs(loaded(inputs)), flat_outputs(expected), strict=True):
+        np.testing.assert_array_equal(got, want)
+
+
 def test_encoder_outputs_and_padding_invariance(tiny_config, make_inputs):
     encoder = bert_encoder(tiny_config)
     inputs = make_inputs(batch=2, seq=8)

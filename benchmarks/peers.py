@@ -85,7 +85,6 @@ def keras_hub_classifier(hf_dir: str, our_model, sequence_length: int = 128,
     that HF `hidden_act="gelu"` and our encoder use (needed for a ~1e-6 match; with the tanh
     form the logits differ by ~1e-3). Set False to benchmark KerasHub exactly as shipped.
     """
-    import keras
     import keras_hub
 
     config, weights, head = _our_parts(our_model)
@@ -118,12 +117,22 @@ def keras_hub_classifier(hf_dir: str, our_model, sequence_length: int = 128,
     dense.bias.assign(head.dense.bias.numpy())
 
     if exact_gelu and config.activation == "gelu":
-        for i in range(config.num_layers):
-            block = backbone.get_layer(f"transformer_layer_{i}")
-            block._feedforward_intermediate_dense.activation = keras.activations.gelu
+        use_exact_gelu(backbone)
     elif config.activation not in ("gelu", "gelu_approximate"):
         raise ValueError(f"activation {config.activation!r} has no KerasHub equivalent")
     return classifier
+
+
+def use_exact_gelu(backbone) -> None:
+    """Swaps KerasHub's tanh-approximate GELU for the exact erf GELU in every block.
+
+    Not part of a saved preset: call it again on a backbone loaded with `from_preset`.
+    """
+    import keras
+
+    for i in range(backbone.num_layers):
+        block = backbone.get_layer(f"transformer_layer_{i}")
+        block._feedforward_intermediate_dense.activation = keras.activations.gelu
 
 
 def hf_tokenizer(hf_dir: str):

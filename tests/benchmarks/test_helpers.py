@@ -1,0 +1,36 @@
+"""The benchmark scripts' own arithmetic and plumbing (the peers need the bench extra, so the
+scripts themselves run by hand; see README "Benchmarks")."""
+
+import os
+import sys
+
+import pytest
+
+sys.path.insert(0, os.path.join(os.path.dirname(__file__), "..", "..", "benchmarks"))
+
+import common  # noqa: E402
+import efficiency  # noqa: E402
+
+from bert_keras import BertConfig  # noqa: E402
+
+
+def test_bert_base_forward_is_the_usual_22_gflops_per_128_token_sequence():
+    config = BertConfig.preset("base", vocab_size=30522)
+    flops = efficiency.forward_flops(config, batch=1, seq=128, num_classes=2)
+    projections = 12 * 2 * 128 * (4 * 768 * 768 + 2 * 768 * 3072)
+    attention = 12 * 4 * 128 * 128 * 768
+    assert flops == projections + attention + 2 * (768 * 768 + 768 * 2)
+    assert 22.2e9 < flops < 22.4e9
+    assert efficiency.forward_flops(config, batch=4, seq=128) == pytest.approx(4 * flops)
+
+
+def test_children_are_not_started_from_a_process_holding_tensorflow():
+    assert "tensorflow" in sys.modules  # this test process imported it through bert_keras
+    with pytest.raises(RuntimeError, match="this process has loaded tensorflow"):
+        common.run_child([sys.executable, "-c", "print(1)"])
+
+
+def test_read_sst2_reads_the_shipped_dev_file():
+    texts, labels = common.read_sst2(os.path.join(common.SAMPLES, "sst2_dev.tsv"))
+    assert len(texts) == len(labels) == 872 and set(labels) == {0, 1}
+    assert texts[0] == "it 's a charming and often affecting journey . "

@@ -162,7 +162,8 @@ class Throughput(keras.callbacks.Callback):
     The clock starts when the first `skip` batches of the epoch are done (the first one traces
     the train step) and stops at the end of its last batch, so validation, `DevMetrics` and
     end-of-epoch saving are not counted. Examples are batches x `batch_size` (the global
-    batch). Put it before the callbacks that read the logs (`make_callbacks` does).
+    batch); an epoch with no batch after the skipped ones (a run resumed at its end) logs NaN.
+    Put it before the callbacks that read the logs (`make_callbacks` does).
 
     Example:
         >>> callback = Throughput(batch_size=32, skip=1)
@@ -192,8 +193,10 @@ class Throughput(keras.callbacks.Callback):
 
     def on_epoch_end(self, epoch, logs=None):
         timed = self._batches - self.skip
-        if logs is not None and timed > 0 and self._end > self._start:
-            logs["examples_per_second"] = timed * self.batch_size / (self._end - self._start)
+        if logs is not None:  # NaN when not measured, so every epoch has the same columns
+            logs["examples_per_second"] = (
+                timed * self.batch_size / (self._end - self._start)
+                if timed > 0 and self._end > self._start else float("nan"))
 
 
 class DevMetrics(keras.callbacks.Callback):

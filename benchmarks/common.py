@@ -20,9 +20,11 @@ import csv
 import dataclasses
 import json
 import os
+import platform
 import subprocess
 import sys
 import time
+from typing import Sequence
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 SAMPLES = os.path.join(ROOT, "bert_keras", "samples")
@@ -89,3 +91,21 @@ def read_sst2(path: str) -> tuple[list[str], list[int]]:
     with open(path, encoding="utf-8", newline="") as file:
         rows = list(csv.reader(file, delimiter="\t", quoting=csv.QUOTE_NONE))[1:]
     return [row[0] for row in rows], [int(row[1]) for row in rows]
+
+
+def print_table(headers: Sequence[str], lines: Sequence[Sequence[object]]) -> None:
+    """Prints a Markdown table: `headers`, then one row of cells per entry of `lines`."""
+    print("| " + " | ".join(headers) + " |")
+    print("|" + "---|" * len(headers))
+    for cells in lines:
+        print("| " + " | ".join(str(cell) for cell in cells) + " |")
+
+
+def write_results(path: str, settings: dict, rows: list[dict]) -> None:
+    """Writes a benchmark's settings, this machine (CPUs, processor) and its rows as JSON."""
+    os.makedirs(os.path.dirname(path) or ".", exist_ok=True)
+    with open(path, "w", encoding="utf-8") as file:
+        json.dump({**settings, "cpus": os.cpu_count(),
+                   "machine": platform.processor() or platform.machine(), "rows": rows},
+                  file, indent=2)
+        file.write("\n")

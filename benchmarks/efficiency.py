@@ -19,22 +19,23 @@ scores and context, the pooler and the head; a train step is 3 x forward. Random
 from __future__ import annotations
 
 import argparse
-import json
 import os
-import platform
 import sys
 import time
 from typing import Callable
 
 import numpy as np
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, HERE)
 
 import keras  # noqa: E402
 import tensorflow as tf  # noqa: E402
 
 from bert_keras import BertConfig  # noqa: E402
 from bert_keras.models import bert_classifier  # noqa: E402
+from common import print_table, write_results  # noqa: E402
 from training.optimization import make_optimizer  # noqa: E402
 
 MATMUL_SHAPES = ((2048, 2048, 2048), (4096, 768, 3072), (4096, 3072, 768))
@@ -138,20 +139,14 @@ def main() -> None:
     print(f"\nbatch {args.batch_size} x seq {args.seq_length}, {os.cpu_count()} CPU(s); matmul "
           f"peak float32 {peaks['float32'] / 1e9:.1f}, bfloat16 "
           f"{peaks['mixed_bfloat16'] / 1e9:.1f} GFLOP/s\n")
-    print("| model | policy | XLA | step | GFLOP/s | of matmul peak | speed-up over float32 |")
-    print("|---|---|---|---|---|---|---|")
-    for row in rows:
-        print(f"| {row['model']} | {row['policy']} | {'yes' if row['xla'] else 'no'} | "
-              f"{row['mode']} | {row['gflops_per_second']} | "
-              f"{row['fraction_of_matmul_peak']:.1%} | {row['speedup_over_float32']}x |")
-    os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
-    with open(args.output, "w", encoding="utf-8") as file:
-        json.dump({"batch_size": args.batch_size, "seq_length": args.seq_length,
-                   "cpus": os.cpu_count(), "machine": platform.processor() or platform.machine(),
-                   "matmul_peak_gflops": {k: round(v / 1e9, 1) for k, v in peaks.items()},
-                   "rows": rows}, file, indent=2)
-        file.write("\n")
-
+    print_table(("model", "policy", "XLA", "step", "GFLOP/s", "of matmul peak",
+                 "speed-up over float32"),
+                [(row["model"], row["policy"], "yes" if row["xla"] else "no", row["mode"],
+                  row["gflops_per_second"], f"{row['fraction_of_matmul_peak']:.1%}",
+                  f"{row['speedup_over_float32']}x") for row in rows])
+    write_results(args.output, {
+        "batch_size": args.batch_size, "seq_length": args.seq_length,
+        "matmul_peak_gflops": {k: round(v / 1e9, 1) for k, v in peaks.items()}}, rows)
 
 if __name__ == "__main__":
     main()

@@ -27,7 +27,6 @@ import argparse
 import csv
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -36,7 +35,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from common import SAMPLES, minilm_dir, read_sst2, run_child, run_system  # noqa: E402
+from common import (SAMPLES, minilm_dir, print_table, read_sst2, run_child,  # noqa: E402
+                    run_system, write_results)
 
 OURS, KERAS_HUB, HF = "bert-keras finetune", "KerasHub fit", "HF torch loop"
 PREPARE = "prepare"
@@ -210,20 +210,13 @@ def main() -> None:
              "peak_rss_mib": round(r["peak_rss_mib"])} for name, r in results.items()]
     print(f"\nSST-2 fine-tuning: {args.steps} steps x batch {args.batch_size}, seq cap "
           f"{args.seq_length}, lr {args.learning_rate}, float32, {os.cpu_count()} CPU(s)\n")
-    print("| system | examples/s | ours is x faster | dev accuracy | peak RSS MiB |")
-    print("|---|---|---|---|---|")
-    for row in rows:
-        print(f"| {row['system']} | {row['examples_per_second']} | {row['ours_speedup']} | "
-              f"{row['dev_accuracy']:.4f} | {row['peak_rss_mib']} |")
-    os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
-    with open(args.output, "w", encoding="utf-8") as file:
-        json.dump({"train_file": os.path.basename(args.train_file), "steps": args.steps,
-                   "batch_size": args.batch_size, "seq_length": args.seq_length,
-                   "learning_rate": args.learning_rate, "cpus": os.cpu_count(),
-                   "machine": platform.processor() or platform.machine(), "rows": rows},
-                  file, indent=2)
-        file.write("\n")
-
+    print_table(("system", "examples/s", "ours is x faster", "dev accuracy", "peak RSS MiB"),
+                [(row["system"], row["examples_per_second"], row["ours_speedup"],
+                  f"{row['dev_accuracy']:.4f}", row["peak_rss_mib"]) for row in rows])
+    write_results(args.output, {
+        "train_file": os.path.basename(args.train_file), "steps": args.steps,
+        "batch_size": args.batch_size, "seq_length": args.seq_length,
+        "learning_rate": args.learning_rate}, rows)
 
 if __name__ == "__main__":
     main()

@@ -29,7 +29,6 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import platform
 import sys
 import tempfile
 import time
@@ -41,7 +40,8 @@ HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
-from common import SAMPLES, minilm_dir, read_sst2, run_system  # noqa: E402
+from common import (SAMPLES, minilm_dir, print_table, read_sst2, run_system,  # noqa: E402
+                    write_results)
 from export.batching import predict_batched  # noqa: E402
 
 OURS, KERAS_HUB = "bert-keras SavedModel", "KerasHub BertTextClassifier"
@@ -189,21 +189,14 @@ def main() -> None:
             "peak_rss_mib": round(result["peak_rss_mib"])})
     print(f"\n{reference['sentences']} SST-2 dev sentences, batch {args.batch_size}, seq cap "
           f"{seq_length}, {os.cpu_count()} CPU(s), best of {args.repeats}\n")
-    print("| system | sentences/s | ours is x faster | argmax agreement | max prob diff | "
-          "peak RSS MiB |")
-    print("|---|---|---|---|---|---|")
-    for row in rows:
-        print(f"| {row['system']} | {row['sentences_per_second']} | {row['ours_speedup']} | "
-              f"{row['argmax_agreement']:.1%} | {row['max_probability_difference']:.1e} | "
-              f"{row['peak_rss_mib']} |")
-    os.makedirs(os.path.dirname(args.output) or ".", exist_ok=True)
-    with open(args.output, "w", encoding="utf-8") as file:
-        json.dump({"model": args.model, "sentences": reference["sentences"],
-                   "batch_size": args.batch_size, "seq_length": seq_length,
-                   "cpus": os.cpu_count(), "machine": platform.processor() or platform.machine(),
-                   "repeats": args.repeats, "rows": rows}, file, indent=2)
-        file.write("\n")
-
+    print_table(("system", "sentences/s", "ours is x faster", "argmax agreement",
+                 "max prob diff", "peak RSS MiB"),
+                [(row["system"], row["sentences_per_second"], row["ours_speedup"],
+                  f"{row['argmax_agreement']:.1%}", f"{row['max_probability_difference']:.1e}",
+                  row["peak_rss_mib"]) for row in rows])
+    write_results(args.output, {
+        "model": args.model, "sentences": reference["sentences"],
+        "batch_size": args.batch_size, "seq_length": seq_length, "repeats": args.repeats}, rows)
 
 if __name__ == "__main__":
     main()

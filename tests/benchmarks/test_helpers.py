@@ -1,6 +1,7 @@
 """The benchmark scripts' own arithmetic and plumbing (the peers need the bench extra, so the
 scripts themselves run by hand; see README "Benchmarks")."""
 
+import json
 import os
 import sys
 
@@ -34,3 +35,14 @@ def test_read_sst2_reads_the_shipped_dev_file():
     texts, labels = common.read_sst2(os.path.join(common.SAMPLES, "sst2_dev.tsv"))
     assert len(texts) == len(labels) == 872 and set(labels) == {0, 1}
     assert texts[0] == "it 's a charming and often affecting journey . "
+
+
+def test_results_table_and_json_carry_the_machine(tmp_path, capsys):
+    common.print_table(("system", "speed"), [("ours", 2.5), ("peer", 1.0)])
+    assert capsys.readouterr().out.splitlines() == [
+        "| system | speed |", "|---|---|", "| ours | 2.5 |", "| peer | 1.0 |"]
+    path = tmp_path / "results" / "run.json"
+    common.write_results(str(path), {"batch_size": 32}, [{"system": "ours"}])
+    written = json.loads(path.read_text())
+    assert written["batch_size"] == 32 and written["rows"] == [{"system": "ours"}]
+    assert written["cpus"] == os.cpu_count() and written["machine"]

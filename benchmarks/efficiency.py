@@ -27,7 +27,6 @@ from typing import Callable
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 import keras  # noqa: E402
@@ -36,7 +35,7 @@ import tensorflow as tf  # noqa: E402
 from bert_keras import BertConfig  # noqa: E402
 from bert_keras.models import bert_classifier  # noqa: E402
 from common import print_table, write_results  # noqa: E402
-from training.optimization import make_optimizer  # noqa: E402
+from bert_keras.training.optimization import make_optimizer  # noqa: E402
 
 MATMUL_SHAPES = ((2048, 2048, 2048), (4096, 768, 3072), (4096, 3072, 768))
 SHAPES = {

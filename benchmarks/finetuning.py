@@ -32,7 +32,6 @@ import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 from common import (SAMPLES, minilm_dir, print_table, read_sst2, run_child,  # noqa: E402
@@ -49,7 +48,7 @@ def prepare_child(args) -> dict:
 
     import peers
     from bert_keras.checkpoints import load_checkpoint
-    from training.tasks import get_recipe
+    from bert_keras.training.tasks import get_recipe
 
     hf_dir = minilm_dir()
     keras.utils.set_random_seed(args.seed)
@@ -89,8 +88,8 @@ def keras_hub_child(args) -> dict:
     import tensorflow as tf
 
     import peers
-    from training.callbacks import Throughput
-    from training.optimization import make_optimizer
+    from bert_keras.training.callbacks import Throughput
+    from bert_keras.training.optimization import make_optimizer
 
     keras.utils.set_random_seed(args.seed)
     texts, labels = read_sst2(args.train_file)

@@ -7,7 +7,7 @@ writes), its weights copied into KerasHub's `BertTextClassifier` and into
 process (`common.py`, which also gives its peak resident memory):
 
 - ours: the exported SavedModel's `serving_default` (in-graph tokenization, each request
-  padded to its longest sentence), fed through `export.batching.predict_batched`, which
+  padded to its longest sentence), fed through `bert_keras.export.batching.predict_batched`, which
   groups sentences of similar length into a batch (as `PredictionClient.predict_many` does);
 - KerasHub: `BertTextClassifier.predict` on raw strings with `sequence_length=128` (its
   preprocessor pads to 128), the exact-erf GELU the weights were trained with swapped in for
@@ -37,12 +37,11 @@ from typing import Callable
 import numpy as np
 
 HERE = os.path.dirname(os.path.abspath(__file__))
-sys.path.insert(0, os.path.dirname(HERE))
 sys.path.insert(0, HERE)
 
 from common import (SAMPLES, minilm_dir, print_table, read_sst2, run_system,  # noqa: E402
                     write_results)
-from export.batching import predict_batched  # noqa: E402
+from bert_keras.export.batching import predict_batched  # noqa: E402
 
 OURS, KERAS_HUB = "bert-keras SavedModel", "KerasHub BertTextClassifier"
 HF, HF_SORTED = "HF transformers (torch)", "HF torch, our length-sorted batches"
@@ -53,8 +52,8 @@ Predict = Callable[[list[str]], np.ndarray]
 def prepare(args) -> dict:
     """Exports our SavedModel and writes the peers' copies; gives the run's sequence cap."""
     import peers
-    from export.run_dir import load_trained
-    from export.saved_model import export_model
+    from bert_keras.export.run_dir import load_trained
+    from bert_keras.export.saved_model import export_model
 
     run_dir, hf_dir, workdir = args.model, minilm_dir(), args.workdir
     trained = load_trained(run_dir)

@@ -26,11 +26,10 @@ import time
 
 import numpy as np
 
+from bert_keras.export.client import PredictionClient, ServingError
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
-sys.path.insert(0, ROOT)
-
-from export.client import PredictionClient, ServingError  # noqa: E402
 
 SAMPLES = os.path.join(ROOT, "bert_keras", "samples")
 BAD_REQUESTS = [  # (case, model, inputs, signature, expected status)
@@ -52,8 +51,8 @@ def sentences() -> list[str]:
 
 def tiny_export(folder: str) -> str:
     """Fine-tunes a tiny model on the shipped SST-2 sample and exports it; returns BASE_DIR."""
-    from export.saved_model import export_model
-    from training.finetune import finetune
+    from bert_keras.export.saved_model import export_model
+    from bert_keras.training.finetune import finetune
 
     run = os.path.join(folder, "run")
     vocab = os.path.join(ROOT, "tests", "data", "text", "bert_uncased_vocab.txt")
@@ -65,7 +64,7 @@ def tiny_export(folder: str) -> str:
 
 
 def start_server(base_dir: str) -> tuple[subprocess.Popen, str]:
-    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2", PYTHONPATH=ROOT)
+    environment = dict(os.environ, TF_CPP_MIN_LOG_LEVEL="2")
     process = subprocess.Popen([sys.executable, "-m", "bert_keras", "serve", base_dir,
                                 "--port", "0"], env=environment, stdout=subprocess.PIPE,
                                text=True)

@@ -17,11 +17,11 @@ import sys
 SUBCOMMAND_MODULES = (
     "bert_keras.checkpoints.cli",
     "bert_keras.text.cli",
-    "training.cli",
-    "training.pretraining.cli",
-    "training.pretraining.data_cli",
-    "training.demo",
-    "export.cli",
+    "bert_keras.training.cli",
+    "bert_keras.training.pretraining.cli",
+    "bert_keras.training.pretraining.data_cli",
+    "bert_keras.training.demo",
+    "bert_keras.export.cli",
 )
 
 

@@ -1,1 +1,1 @@
-"""Ship-time code: SavedModel export, TF Serving layout, gRPC client (see ../shared/DESIGN.md)."""
+"""Ship-time code: SavedModel export, TF Serving layout, gRPC client (see docs/architecture.md)."""

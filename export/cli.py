@@ -45,8 +45,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def run_export(args: argparse.Namespace) -> int:
     """Exports; returns 0, or 2 with a one-line message when the input is not exportable."""
-    from export.graph_check import DisallowedOpsError
-    from export.saved_model import export_model
+    from bert_keras.export.graph_check import DisallowedOpsError
+    from bert_keras.export.saved_model import export_model
 
     start = time.time()
     print(f"exporting {args.model} ...", file=sys.stderr, flush=True)
@@ -63,7 +63,7 @@ def run_export(args: argparse.Namespace) -> int:
 
 def run_serve(args: argparse.Namespace) -> int:
     """Serves until interrupted; 2 with a message if BASE_DIR or the port is unusable."""
-    from export.server import Limits, start_server
+    from bert_keras.export.server import Limits, start_server
 
     try:
         server = start_server(args.base_dir, args.port, args.host,

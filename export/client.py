@@ -25,7 +25,7 @@ import tensorflow as tf
 from tensorflow_serving.apis import (get_model_metadata_pb2, predict_pb2,
                                      prediction_service_pb2_grpc)
 
-from export.batching import predict_batched
+from bert_keras.export.batching import predict_batched
 
 
 class ServingError(RuntimeError):
@@ -97,7 +97,8 @@ class PredictionClient:
                      signature: str = "serving_default", batch_size: int = 32
                      ) -> dict[str, np.ndarray]:
         """`predict` for any number of text rows: one request per `batch_size` rows of
-        similar length (`export.batching.predict_batched`), outputs in the rows' order."""
+        similar length (`bert_keras.export.batching.predict_batched`), outputs in the rows'
+        order."""
         return predict_batched(lambda batch: self.predict(model, batch, signature), inputs,
                                batch_size)
 

@@ -5,7 +5,7 @@ never includes ops from extension libraries such as tensorflow_text) plus the tf
 TF Serving since 2.12. Every op of the graph and of every function in its library is checked.
 
 Example:
-    >>> check_saved_model("/tmp/preprocess_savedmodel")  # doctest: +SKIP
+    >>> check_saved_model("models/sst2/1")  # doctest: +SKIP
     {'Const', 'FastWordpieceTokenizeWithOffsets', 'RegexSplitWithOffsets', ...}
 """
 

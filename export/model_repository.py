@@ -22,7 +22,7 @@ import tensorflow as tf
 import tensorflow_text  # noqa: F401  (the exported graphs use tf-text ops)
 from tensorflow.core.protobuf import meta_graph_pb2
 
-from export.graph_check import read_saved_model
+from bert_keras.export.graph_check import read_saved_model
 
 
 @dataclasses.dataclass

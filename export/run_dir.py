@@ -1,6 +1,6 @@
 """Reads a trained model for export: a `bert-keras finetune` output directory.
 
-The directory is self-contained (see `training.finetune`): `model.keras`, `vocab.txt` and
+The directory is self-contained (see `bert_keras.training.finetune`): `model.keras`, `vocab.txt` and
 `task.json` (task name, label names, sequence length, casing, read options). `export` reads
 these files itself and does not import `training`.
 

@@ -4,7 +4,7 @@
                                                        (and label_names.txt)
 
 The version is written under a hidden temporary name in `BASE_DIR/NAME` (TF Serving only
-loads numeric directory names), checked (`export.graph_check`: only ops stock TF Serving
+loads numeric directory names), checked (`bert_keras.export.graph_check`: only ops stock TF Serving
 has) and renamed into place only when complete, so a server watching the directory never
 sees a half-written version.
 
@@ -22,11 +22,11 @@ from typing import Sequence
 
 import keras
 
-from export.graph_check import check_saved_model
-from export.model_repository import versions
-from export.run_dir import load_trained
-from export.signatures import serving_functions
-from export.warmup import WARMUP_FILE, default_warmup_inputs, write_warmup_requests
+from bert_keras.export.graph_check import check_saved_model
+from bert_keras.export.model_repository import versions
+from bert_keras.export.run_dir import load_trained
+from bert_keras.export.signatures import serving_functions
+from bert_keras.export.warmup import WARMUP_FILE, default_warmup_inputs, write_warmup_requests
 
 # Class names in label-id order (classifiers and taggers), for clients and `Classify`.
 LABELS_FILE = os.path.join("assets.extra", "label_names.txt")
@@ -48,8 +48,8 @@ def export_model(model_dir: str, output: str, version: int | None = None,
 
     Raises:
         FileExistsError: that version exists already.
-        export.graph_check.DisallowedOpsError: the graph needs an op TF Serving lacks (nothing
-            is left behind).
+        bert_keras.export.graph_check.DisallowedOpsError: the graph needs an op TF Serving
+            lacks (nothing is left behind).
     """
     if version is not None and (isinstance(version, bool) or version < 1):
         raise ValueError(f"--version must be a positive integer, got {version}")

@@ -27,7 +27,7 @@ from tensorflow_serving.apis import (classification_pb2, get_model_metadata_pb2,
                                      get_model_status_pb2, model_service_pb2_grpc, predict_pb2,
                                      prediction_service_pb2_grpc, regression_pb2)
 
-from export.model_repository import LoadedVersion, ModelNotFound, ModelRepository
+from bert_keras.export.model_repository import LoadedVersion, ModelNotFound, ModelRepository
 
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 MAX_BATCH_SIZE = 256

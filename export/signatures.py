@@ -6,8 +6,8 @@ decides `serving_default`:
 
     classifier     text [, pair: text_a, text_b] -> logits, probabilities, label_id, label
     regression     text [, pair: text_a, text_b] -> score
-    tagger         text -> tokens and entities with labels, scores, offsets (`export.tagger`)
-    span_labeler   question, context -> answer, start, end, score (`export.span_labeler`)
+    tagger         text -> tokens and entities with labels, scores, offsets (`.tagger`)
+    span_labeler   question, context -> answer, start, end, score (`.span_labeler`)
 
 A sentence-pair model's `serving_default` takes `text_a` and `text_b` and it has no single-text
 signature (it was never trained on one).
@@ -26,9 +26,9 @@ import tensorflow as tf
 
 from bert_keras.models import ENCODER_INPUTS, encoder_of
 from bert_keras.text import BertPreprocessor
-from export.run_dir import TrainedModel
-from export.span_labeler import span_labeler_outputs
-from export.tagger import tagger_outputs
+from bert_keras.export.run_dir import TrainedModel
+from bert_keras.export.span_labeler import span_labeler_outputs
+from bert_keras.export.tagger import tagger_outputs
 
 TOKENS = {name: tf.TensorSpec([None, None], tf.int32, name=name) for name in ENCODER_INPUTS}
 TEXT_SIGNATURES = {1: ("text",), 2: ("text_a", "text_b")}

@@ -1,10 +1,11 @@
 """The span labeler's (extractive QA) serving outputs: the answer to a question in a context.
 
-Runs the training recipe's windowing and decoding in the graph (`training.tasks.qa_decoding`
-is the reference): the question keeps its first `max_query_length` sub-words, a long context
-is cut into windows `doc_stride` sub-words apart, and the answer is the best valid span (in
-the context, at most `max_answer_length` sub-words, among each window's `n_best` start and end
-positions) over all windows, scored start + end logit. A SQuAD 2.0 model answers "" when the
+Runs the training recipe's windowing and decoding in the graph
+(`bert_keras.training.tasks.qa_decoding` is the reference): the question keeps its first
+`max_query_length` sub-words, a long context is cut into windows `doc_stride` sub-words apart,
+and the answer is the best valid span (in the context, at most `max_answer_length` sub-words,
+among each window's `n_best` start and end positions) over all windows, scored start + end
+logit. A SQuAD 2.0 model answers "" when the
 [CLS] score beats the best span by more than `null_score_threshold`.
 
 Outputs (one per question): `answer` (string; "" for none), `start`, `end` (character offsets
@@ -25,9 +26,10 @@ import tensorflow as tf
 
 from bert_keras.text import BertPacker
 from bert_keras.text.tokenizer import char_offsets
-from export.run_dir import TrainedModel
+from bert_keras.export.run_dir import TrainedModel
 
-# The QA recipe's defaults (`training.tasks.qa.OPTIONS`) for options task.json leaves out.
+# The QA recipe's defaults (`bert_keras.training.tasks.qa.OPTIONS`) for options task.json
+# leaves out.
 DEFAULTS = {"doc_stride": 128, "max_query_length": 64, "max_answer_length": 30, "n_best": 20,
             "version_2_with_negative": False, "null_score_threshold": 0.0}
 

@@ -26,7 +26,7 @@ import tensorflow as tf
 
 from bert_keras.text import BertPacker
 from bert_keras.text.tokenizer import char_offsets
-from export.run_dir import TrainedModel
+from bert_keras.export.run_dir import TrainedModel
 
 ENTITY_LABEL = "^[BI]-"  # what a label's entity type is left of once this is removed
 

@@ -5,7 +5,7 @@ request does not pay for graph initialization. Each record is a `PredictRequest`
 text: one text, then a small batch, for `serving_default`, and one for `embed`.
 
 Example:
-    >>> write_warmup_requests("/tmp/requests", "sst2", {"text": ["Great film."]})  # doctest: +SKIP
+    >>> write_warmup_requests("models/sst2/1", "sst2", {"text": ["Great film."]})  # doctest: +SKIP
     3
 """
 
@@ -17,9 +17,9 @@ from typing import Sequence
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
-from export.client import predict_request
-from export.run_dir import TrainedModel
-from export.signatures import input_names
+from bert_keras.export.client import predict_request
+from bert_keras.export.run_dir import TrainedModel
+from bert_keras.export.signatures import input_names
 
 WARMUP_FILE = os.path.join("assets.extra", "tf_serving_warmup_requests")
 SAMPLE_TEXTS = ("A gorgeous, moving film with wonderful performances.",

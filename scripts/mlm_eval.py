@@ -16,11 +16,9 @@ import json
 import os
 import sys
 
-sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+import keras
 
-import keras  # noqa: E402
-
-from training.pretraining.text_inputs import text_dataset  # noqa: E402
+from bert_keras.training.pretraining.text_inputs import text_dataset
 
 
 def main() -> None:

@@ -216,7 +216,6 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     if not (args.data_dir / "vocab").is_dir():
         parser.error(f"{args.data_dir} has no vocab/ folder; pass the shared data directory")
-    sys.path.insert(0, str(REPO_ROOT))
     diffs = run(args.data_dir, args.vocab or list(VOCABS), args.limit, args.seq_length, args.show)
     print(f"total differences: {diffs}")
     return 1 if diffs else 0

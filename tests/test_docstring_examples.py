@@ -7,15 +7,15 @@ import pkgutil
 import pytest
 
 import bert_keras
-import export
-import training
+import bert_keras.export
+import bert_keras.training
 
-PACKAGES = (bert_keras, training, export)
-MODULES = sorted(
+PACKAGES = (bert_keras, bert_keras.training, bert_keras.export)
+MODULES = sorted(set(
     [package.__name__ for package in PACKAGES]
     + [info.name for package in PACKAGES
        for info in pkgutil.walk_packages(package.__path__, package.__name__ + ".")
-       if not info.name.endswith("__main__")])
+       if not info.name.endswith("__main__")]))
 
 
 @pytest.mark.parametrize("name", MODULES)

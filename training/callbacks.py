@@ -33,7 +33,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from training.strategy import is_chief
+from bert_keras.training.strategy import is_chief
 
 _BACKUP_FILE = re.compile(r"^step-(\d+)\.weights\.h5$")
 
@@ -47,7 +47,7 @@ class StepBackup(keras.callbacks.Callback):
     leaves the previous backup intact; older backups are removed afterwards. With
     `write=False` (multi-worker runs, on all but the chief) it restores but never writes, so
     every worker must see the chief's `backup_dir` (a shared file system or bucket).
-    Resume through `training.callbacks.fit`, which restores the backup, skips the batches
+    Resume through `bert_keras.training.callbacks.fit`, which restores the backup, skips the batches
     already trained and continues inside the interrupted epoch.
 
     Example:
@@ -97,7 +97,7 @@ class StepBackup(keras.callbacks.Callback):
         if not self._restored and self.latest_step():
             raise RuntimeError(
                 f"{self.backup_dir} holds a backup at step {self.latest_step()}: resume with "
-                "training.callbacks.fit(...), or delete the directory to start afresh")
+                "bert_keras.training.callbacks.fit(...), or delete the directory to start afresh")
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start_step = self.step

@@ -12,7 +12,7 @@ import argparse
 import sys
 
 from bert_keras.data import DataError
-from training.tasks import TASKS
+from bert_keras.training.tasks import TASKS
 
 _EXPECTED_ERRORS = (DataError, FileNotFoundError, ValueError)
 
@@ -112,7 +112,7 @@ def _print_metrics(result: dict[str, float]) -> None:
 
 
 def run_finetune(args: argparse.Namespace) -> int:
-    from training.finetune import finetune
+    from bert_keras.training.finetune import finetune
 
     options = {key: value for key, value in (("text_columns", args.text_columns),
                                              ("label_column", args.label_column),
@@ -141,7 +141,7 @@ def run_finetune(args: argparse.Namespace) -> int:
 
 
 def run_evaluate(args: argparse.Namespace) -> int:
-    from training.finetune import Run
+    from bert_keras.training.finetune import Run
 
     try:
         result = Run.load(args.model).evaluate(args.data_dir, args.dev_file)
@@ -153,11 +153,11 @@ def run_evaluate(args: argparse.Namespace) -> int:
 
 def run_predict(args: argparse.Namespace) -> int:
     if args.server:
-        from export.client import predict_command
+        from bert_keras.export.client import predict_command
 
         return predict_command(args.server, args.model, args.inputs, args.signature,
                                args.timeout)
-    from training.finetune import Run
+    from bert_keras.training.finetune import Run
 
     try:
         predictions = Run.load(args.model).predict(args.inputs)

@@ -20,10 +20,10 @@ import time
 
 from bert_keras.checkpoints import load_checkpoint
 from bert_keras.samples import minilm_path, sample_path
-from export.client import PredictionClient
-from export.saved_model import export_model
-from export.server import start_server
-from training.finetune import finetune
+from bert_keras.export.client import PredictionClient
+from bert_keras.export.saved_model import export_model
+from bert_keras.export.server import start_server
+from bert_keras.training.finetune import finetune
 
 QUERIES = (
     "A gorgeous, moving film with wonderful performances.",

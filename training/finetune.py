@@ -6,7 +6,7 @@ The output directory of `finetune` is self-contained:
     vocab.txt      the WordPiece vocabulary
     task.json      task, label names, sequence length, casing, read options, BertConfig
     metrics.json   the dev metrics of model.keras
-    backup/ logs/ history.csv best.keras   training state (see training.callbacks)
+    backup/ logs/ history.csv best.keras   training state (see bert_keras.training.callbacks)
 
 Example:
     >>> resolve_init("tiny", vocab="vocab.txt")  # doctest: +SKIP
@@ -28,11 +28,11 @@ from bert_keras.checkpoints import config_of, load_checkpoint
 from bert_keras.config import PRESETS
 from bert_keras.models import bert_encoder, encoder_of
 from bert_keras.text import BertTokenizer
-from training.callbacks import DevMetrics, fit, make_callbacks
-from training.optimization import make_optimizer
-from training.strategy import (global_batch_size, is_chief, make_strategy, needs_drop_remainder,
-                               set_precision)
-from training.tasks import Recipe, get_recipe
+from bert_keras.training.callbacks import DevMetrics, fit, make_callbacks
+from bert_keras.training.optimization import make_optimizer
+from bert_keras.training.strategy import (global_batch_size, is_chief, make_strategy,
+                                          needs_drop_remainder, set_precision)
+from bert_keras.training.tasks import Recipe, get_recipe
 
 TASK_FILE = "task.json"
 MODEL_FILE = "model.keras"
@@ -191,7 +191,7 @@ class Run:
 
     @property
     def recipe(self) -> Recipe:
-        """The task recipe with the run's read options (`training.tasks`): its `read`,
+        """The task recipe with the run's read options (`bert_keras.training.tasks`): its `read`,
         `evaluate`, `predict` and task-specific helpers take `run.model` and `run.tokenizer`."""
         return get_recipe(self.task["task"], self.task["options"])
 

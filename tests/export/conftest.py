@@ -26,7 +26,7 @@ FRESH_PROCESS_INPUTS = {
 @pytest.fixture(scope="session")
 def trained_runs(tmp_path_factory):
     """`{task: run_dir}` of tiny models fine-tuned for a few steps, made on first use."""
-    from training.finetune import finetune
+    from bert_keras.training.finetune import finetune
 
     base = tmp_path_factory.mktemp("runs")
     runs = {}
@@ -46,7 +46,7 @@ def trained_runs(tmp_path_factory):
 @pytest.fixture(scope="session")
 def exported(trained_runs, tmp_path_factory):
     """`{task: version_dir}`: each run exported once as version 1 of `models/<task>`."""
-    from export.saved_model import export_model
+    from bert_keras.export.saved_model import export_model
 
     base = tmp_path_factory.mktemp("models")
     versions = {}

@@ -6,9 +6,9 @@ from seqeval.metrics.sequence_labeling import get_entities
 
 from bert_keras.data import QAExample
 from bert_keras.text import BertPreprocessor
-from export.run_dir import load_trained
-from training.tasks.qa import QARecipe
-from training.tasks.tagging import encode_words
+from bert_keras.export.run_dir import load_trained
+from bert_keras.training.tasks.qa import QARecipe
+from bert_keras.training.tasks.tagging import encode_words
 
 
 def keras_outputs(run_dir, texts):

@@ -21,6 +21,5 @@ for job in jobs:
     function = tf.saved_model.load(job["saved_model"]).signatures[job["signature"]]
     inputs = {name: tf.constant(values) for name, values in job["inputs"].items()}
     outputs = {name: value.numpy() for name, value in function(**inputs).items()}
-    repo = sorted({name.split(".")[0] for name in sys.modules}
-                  & {"bert_keras", "training", "export"})
+    repo = sorted(name for name in sys.modules if name.split(".")[0] == "bert_keras")
     np.savez(job["output"], _repo_modules=np.array(repo, dtype=str), **outputs)

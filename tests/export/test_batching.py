@@ -1,9 +1,9 @@
-"""export.batching: rows batched by length, outputs back in the rows' order."""
+"""bert_keras.export.batching: rows batched by length, outputs back in the rows' order."""
 
 import numpy as np
 import pytest
 
-from export.batching import length_order, predict_batched
+from bert_keras.export.batching import length_order, predict_batched
 
 
 def test_batches_hold_rows_of_similar_length_and_outputs_keep_the_input_order():

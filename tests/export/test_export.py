@@ -11,10 +11,10 @@ import tensorflow as tf
 
 from bert_keras.cli import main
 from bert_keras.text import BertPreprocessor
-from export.run_dir import load_trained
-from export.model_repository import versions
-from export.saved_model import export_model
-from export.warmup import WARMUP_FILE, read_warmup_requests
+from bert_keras.export.run_dir import load_trained
+from bert_keras.export.model_repository import versions
+from bert_keras.export.saved_model import export_model
+from bert_keras.export.warmup import WARMUP_FILE, read_warmup_requests
 
 from conftest import FRESH_PROCESS_INPUTS
 
@@ -123,8 +123,8 @@ def test_versions_count_up_and_are_renamed_into_place(trained_runs, tmp_path, ca
 
 
 def test_failed_export_leaves_nothing(trained_runs, tmp_path, monkeypatch):
-    from export import saved_model
-    from export.graph_check import DisallowedOpsError
+    from bert_keras.export import saved_model
+    from bert_keras.export.graph_check import DisallowedOpsError
 
     def refuse(path):
         raise DisallowedOpsError(path, ["SomeCustomOp"])

@@ -10,7 +10,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from export.run_dir import load_trained
+from bert_keras.export.run_dir import load_trained
 
 from conftest import FRESH_PROCESS_INPUTS
 from references import keras_outputs, qa_reference, tagger_reference

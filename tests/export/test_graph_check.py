@@ -1,4 +1,5 @@
-"""export.graph_check on real SavedModels: our preprocessing passes, tf-text trimmers fail."""
+"""bert_keras.export.graph_check on real SavedModels: our preprocessing passes, tf-text
+trimmers fail."""
 
 from __future__ import annotations
 
@@ -8,12 +9,8 @@ import tensorflow as tf
 import tensorflow_text as tf_text
 
 from bert_keras.text import BertPacker, BertTokenizer
-from export.graph_check import (
-    TF_SERVING_TF_TEXT_OPS,
-    DisallowedOpsError,
-    check_saved_model,
-    saved_model_op_types,
-)
+from bert_keras.export.graph_check import (TF_SERVING_TF_TEXT_OPS, DisallowedOpsError,
+                                           check_saved_model, saved_model_op_types)
 
 VOCAB = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "##s", "!", "the"]
 STRING_BATCH = tf.TensorSpec([None], tf.string)

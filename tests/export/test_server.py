@@ -16,9 +16,9 @@ from tensorflow_serving.apis import (classification_pb2, get_model_status_pb2, m
                                      prediction_service_pb2_grpc, regression_pb2)
 
 from bert_keras.cli import main
-from export.client import PredictionClient, ServingError, rest_predict
-from export.server import start_server
-from export.warmup import WARMUP_FILE, read_warmup_requests
+from bert_keras.export.client import PredictionClient, ServingError, rest_predict
+from bert_keras.export.server import start_server
+from bert_keras.export.warmup import WARMUP_FILE, read_warmup_requests
 
 from conftest import FRESH_PROCESS_INPUTS
 

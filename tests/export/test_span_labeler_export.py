@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from export.run_dir import load_trained
-from export.span_labeler import span_labeler_outputs
+from bert_keras.export.run_dir import load_trained
+from bert_keras.export.span_labeler import span_labeler_outputs
 
 from conftest import FRESH_PROCESS_INPUTS
 from references import qa_reference

@@ -6,7 +6,7 @@ import tensorflow as tf
 from seqeval.metrics.sequence_labeling import get_entities
 
 from bert_keras.text import BertTokenizer
-from export.tagger import _entities
+from bert_keras.export.tagger import _entities
 
 from conftest import VOCAB
 

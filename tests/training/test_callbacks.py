@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from training.callbacks import DevMetrics, StepBackup, Throughput, fit, make_callbacks
+from bert_keras.training.callbacks import DevMetrics, StepBackup, Throughput, fit, make_callbacks
 
 
 def _model():

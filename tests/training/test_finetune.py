@@ -9,8 +9,8 @@ import numpy as np
 import pytest
 
 from bert_keras.cli import main as cli_main
-from training.finetune import Run, finetune
-from training.metrics import accuracy, pearson
+from bert_keras.training.finetune import Run, finetune
+from bert_keras.training.metrics import accuracy, pearson
 
 from task_samples import FILES, TASKS, VOCAB
 
@@ -48,14 +48,14 @@ def test_recipe_end_to_end(task, tmp_path):
 
 
 def _dev_records(run, task):
-    from training.tasks import get_recipe
+    from bert_keras.training.tasks import get_recipe
 
     return get_recipe(task).read_dev(None, str(TASKS / FILES[task][1]), {},
                                      run.task["label_names"])
 
 
 def _dataset_inputs(run, task):
-    from training.tasks import get_recipe
+    from bert_keras.training.tasks import get_recipe
 
     records = _dev_records(run, task)
     dataset = get_recipe(task).dataset(records, run.tokenizer, 64, 64, shuffle=False, seed=0)

@@ -3,7 +3,7 @@
 import numpy as np
 import tensorflow as tf
 
-from training.tasks.base import length_bucketed_batches
+from bert_keras.training.tasks.base import length_bucketed_batches
 
 SEQ = 64
 

@@ -5,26 +5,16 @@ from __future__ import annotations
 import doctest
 import math
 import warnings
-from pathlib import Path
 
 import pytest
 
 from bert_keras.data import gold_answers, read_conll, read_squad
-from training import metrics
-from training.metrics import (
-    accuracy,
-    answer_exact_match,
-    answer_f1,
-    binary_f1,
-    entity_scores,
-    matthews_corrcoef,
-    metrics_for_task,
-    normalize_answer,
-    pearson,
-    spearman,
-    squad_v1_scores,
-    squad_v2_scores,
-)
+from bert_keras.training import metrics
+from bert_keras.training.metrics import (accuracy, answer_exact_match, answer_f1, binary_f1,
+                                         entity_scores, matthews_corrcoef, metrics_for_task,
+                                         normalize_answer, pearson, spearman, squad_v1_scores,
+                                         squad_v2_scores)
+from task_samples import SHARED_DATA, needs_shared_data
 
 
 @pytest.fixture(autouse=True)
@@ -33,9 +23,6 @@ def _reset_keras_state():
     yield
 
 
-SHARED_DATA = Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
-needs_shared_data = pytest.mark.skipif(not SHARED_DATA.is_dir(),
-                                       reason="../shared/data is not present (fresh clone)")
 
 # TP = 2, FN = 1, FP = 1, TN = 1 for class 1.
 LABELS = [1, 1, 1, 0, 0]

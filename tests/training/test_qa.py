@@ -10,16 +10,16 @@ from bert_keras import BertConfig
 from bert_keras.data import QAExample, gold_answers, read_squad
 from bert_keras.models import bert_encoder
 from bert_keras.text import BertTokenizer
-from training.finetune import Run, finetune
-from training.metrics import squad_v1_scores, squad_v2_scores
-from training.tasks import get_recipe
-from training.tasks.qa_decoding import decode, make_features
+from bert_keras.training.finetune import Run, finetune
+from bert_keras.training.metrics import squad_v1_scores, squad_v2_scores
+from bert_keras.training.tasks import get_recipe
+from bert_keras.training.tasks.qa_decoding import decode, make_features
+from task_samples import SHARED_DATA
 
 DATA = pathlib.Path(__file__).parents[1] / "data"
 SAMPLE = str(DATA / "tasks" / "squad_v1.1_sample.json")
 VOCAB = str(DATA / "text" / "bert_uncased_vocab.txt")
-SUBSET = pathlib.Path("/work/shared/data/squad_v1.1_train_subset/"
-                      "train-v1.1-subset-44articles.json")
+SUBSET = SHARED_DATA / "squad_v1.1_train_subset" / "train-v1.1-subset-44articles.json"
 
 
 @pytest.fixture(scope="module")

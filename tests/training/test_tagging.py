@@ -13,16 +13,17 @@ import tensorflow as tf
 from bert_keras.cli import main as cli_main
 from bert_keras.data import DataError
 from bert_keras.text import BertTokenizer
-from training.finetune import Run, finetune
-from training.metrics import entity_scores
-from training.tasks import get_recipe
-from training.tasks.tagging import EVAL_BATCH_SIZE, TaggingExample, encode_words, word_tags
+from bert_keras.training.finetune import Run, finetune
+from bert_keras.training.metrics import entity_scores
+from bert_keras.training.tasks import get_recipe
+from bert_keras.training.tasks.tagging import (EVAL_BATCH_SIZE, TaggingExample, encode_words,
+                                               word_tags)
+from task_samples import SHARED_DATA
 
 DATA = pathlib.Path(__file__).parents[1] / "data"
 TRAIN = str(DATA / "tasks" / "conll2003_train.txt")
 DEV = str(DATA / "tasks" / "conll2003_dev.txt")
 VOCAB = str(DATA / "text" / "bert_uncased_vocab.txt")
-SHARED_DATA = pathlib.Path(__file__).resolve().parents[2] / ".." / "shared" / "data"
 REAL_DEV = SHARED_DATA / "conll2003" / "eng.testa"
 
 # "johanson" -> jo ##han ##son, "newyorker" -> new ##york ##er; "\u00ad" (soft hyphen) has none.

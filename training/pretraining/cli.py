@@ -13,7 +13,7 @@ import argparse
 import sys
 
 from bert_keras.data import DataError
-from training.cli import add_run_arguments
+from bert_keras.training.cli import add_run_arguments
 
 _EXPECTED_ERRORS = (DataError, FileNotFoundError, ValueError)
 
@@ -53,7 +53,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_pretrain(args: argparse.Namespace) -> int:
-    from training.pretraining.pretrain import pretrain
+    from bert_keras.training.pretraining.pretrain import pretrain
 
     try:
         result = pretrain(

@@ -70,7 +70,7 @@ def expand_inputs(patterns: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from training.pretraining.instances import create_pretraining_data
+    from bert_keras.training.pretraining.instances import create_pretraining_data
 
     try:
         statistics = create_pretraining_data(

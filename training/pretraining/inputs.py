@@ -18,7 +18,7 @@ from typing import Any
 
 import tensorflow as tf
 
-from training.pretraining.records import METADATA_FILE, parse_records, read_metadata
+from bert_keras.training.pretraining.records import METADATA_FILE, parse_records, read_metadata
 
 Batch = tuple[dict[str, tf.Tensor], dict[str, tf.Tensor], dict[str, tf.Tensor]]
 

@@ -72,7 +72,7 @@ from tqdm import tqdm
 from bert_keras.data import DataError
 from bert_keras.text import BertTokenizer
 from bert_keras.text.vocab import Vocabulary, load_vocabulary, special_token_ids
-from training.pretraining.records import METADATA_FILE, serialize_instance
+from bert_keras.training.pretraining.records import METADATA_FILE, serialize_instance
 
 Sentence = Sequence[int]
 Document = Sequence[Sentence]
@@ -521,7 +521,7 @@ def create_pretraining_data(
     """Writes pretraining records made from text files to `output_dir`; returns statistics.
 
     `output_dir` gets `part-00000.tfrecord`, ... (at most `instances_per_shard` records each;
-    read them with `training.pretraining.records.parse_records`), `vocab.txt` and
+    read them with `bert_keras.training.pretraining.records.parse_records`), `vocab.txt` and
     `metadata.json` (the settings, the shard names and the statistics), written last.
     Memory is bounded by `documents_per_chunk` (and `dupe_factor`), not by the corpus size.
 

@@ -8,7 +8,7 @@ The output directory is a run directory that `bert-keras finetune --init DIR` ac
     vocab.txt      the WordPiece vocabulary
     task.json      task "pretrain", sequence length, casing, settings, BertConfig
     metrics.json   the metrics of the last epoch
-    backup/ logs/ history.csv   training state (see training.callbacks)
+    backup/ logs/ history.csv   training state (see bert_keras.training.callbacks)
 
 Example:
     >>> pretrain("runs/mini", data_dir="runs/wiki_data", init="mini")  # doctest: +SKIP
@@ -29,14 +29,14 @@ from bert_keras.checkpoints import config_of, load_pretrainer
 from bert_keras.config import PRESETS
 from bert_keras.models import bert_encoder, bert_pretrainer, encoder_of
 from bert_keras.text.vocab import load_vocabulary
-from training.callbacks import fit, make_callbacks
-from training.finetune import (MODEL_FILE, TASK_FILE, VOCAB_FILE, Init, resolve_init,
-                               write_json)
-from training.optimization import make_optimizer
-from training.pretraining.inputs import record_dataset
-from training.pretraining.records import METADATA_FILE, read_metadata
-from training.pretraining.text_inputs import text_dataset
-from training.strategy import global_batch_size, is_chief, make_strategy, set_precision
+from bert_keras.training.callbacks import fit, make_callbacks
+from bert_keras.training.finetune import (MODEL_FILE, TASK_FILE, VOCAB_FILE, Init, resolve_init,
+                                          write_json)
+from bert_keras.training.optimization import make_optimizer
+from bert_keras.training.pretraining.inputs import record_dataset
+from bert_keras.training.pretraining.records import METADATA_FILE, read_metadata
+from bert_keras.training.pretraining.text_inputs import text_dataset
+from bert_keras.training.strategy import global_batch_size, is_chief, make_strategy, set_precision
 
 
 def _resolve(init: str, data_dir: str | None, vocab: str | None, cased: bool | None) -> Init:

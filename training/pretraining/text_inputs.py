@@ -21,10 +21,10 @@ from typing import Iterator, Sequence
 import tensorflow as tf
 
 from bert_keras.text import BertPacker, BertTokenizer
-from training.pretraining.inputs import to_model_inputs
-from training.pretraining.instances import (Document, Recipe, document_pairs,
-                                             read_token_documents)
-from training.pretraining.masking import MaskedLMMasker
+from bert_keras.training.pretraining.inputs import to_model_inputs
+from bert_keras.training.pretraining.instances import (Document, Recipe, document_pairs,
+                                                       read_token_documents)
+from bert_keras.training.pretraining.masking import MaskedLMMasker
 
 
 def sentence_pairs(documents: Sequence[Document], recipe: Recipe, rng: random.Random

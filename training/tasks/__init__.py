@@ -7,10 +7,10 @@ Example:
 
 from __future__ import annotations
 
-from training.tasks.base import Recipe, TaskData
-from training.tasks.classification import ClassificationRecipe
-from training.tasks.qa import QARecipe
-from training.tasks.tagging import TaggingRecipe
+from bert_keras.training.tasks.base import Recipe, TaskData
+from bert_keras.training.tasks.classification import ClassificationRecipe
+from bert_keras.training.tasks.qa import QARecipe
+from bert_keras.training.tasks.tagging import TaggingRecipe
 
 TEXT_TASKS = ("sst2", "mrpc", "rte", "stsb", "csv")
 TASKS = TEXT_TASKS + (TaggingRecipe.name, QARecipe.name)

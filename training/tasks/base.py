@@ -1,7 +1,7 @@
 """What every fine-tuning recipe provides (classification, tagging, QA).
 
 A recipe turns records from `bert_keras.data` into batches for `model.fit`, builds the task
-model on an encoder, and scores predictions with `training.metrics`.
+model on an encoder, and scores predictions with `bert_keras.training.metrics`.
 """
 
 from __future__ import annotations

@@ -17,8 +17,8 @@ import tensorflow as tf
 from bert_keras.data import TextExample, glue_task, read_glue, read_table
 from bert_keras.models import bert_classifier
 from bert_keras.text import BertPreprocessor, BertTokenizer
-from training import metrics
-from training.tasks.base import TaskData, find_data_file, length_bucketed_batches
+from bert_keras.training import metrics
+from bert_keras.training.tasks.base import TaskData, find_data_file, length_bucketed_batches
 
 # File names of each GLUE task inside --data-dir (GLUE's own names first).
 GLUE_FILES = {"stsb": (("train.tsv", "sts-train.tsv"), ("dev.tsv", "sts-dev.tsv"))}

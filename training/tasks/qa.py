@@ -1,6 +1,6 @@
 """Extractive question answering: SQuAD v1.1 and v2.0 (`--task squad`).
 
-Examples become windows (`training.tasks.qa_decoding.make_features`); the model is
+Examples become windows (`bert_keras.training.tasks.qa_decoding.make_features`); the model is
 `bert_span_labeler`, trained with a cross-entropy per output on the answer's first and last
 token ([CLS] when the window has no answer). Evaluation decodes the best span of every question
 over its windows and scores the official SQuAD EM/F1.
@@ -21,9 +21,9 @@ import tensorflow as tf
 from bert_keras.data import DataError, QAExample, gold_answers, read_squad, split_by_title
 from bert_keras.models import bert_span_labeler
 from bert_keras.text import BertTokenizer
-from training import metrics
-from training.tasks.base import TaskData, find_data_file, length_bucketed_batches
-from training.tasks.qa_decoding import Answer, QAFeatures, decode, make_features
+from bert_keras.training import metrics
+from bert_keras.training.tasks.base import TaskData, find_data_file, length_bucketed_batches
+from bert_keras.training.tasks.qa_decoding import Answer, QAFeatures, decode, make_features
 
 # Read options (task.json "options") that configure the recipe, with their defaults.
 OPTIONS = {"doc_stride": 128, "max_query_length": 64, "max_answer_length": 30, "n_best": 20,
@@ -49,7 +49,7 @@ class QARecipe:
     """
 
     name = "squad"
-    monitor = "val_f1"  # SQuAD F1 after decoding, added by training.callbacks.DevMetrics
+    monitor = "val_f1"  # SQuAD F1 after decoding, added by bert_keras.training.callbacks.DevMetrics
     mode = "max"
 
     def __init__(self, doc_stride: int = 128, max_query_length: int = 64,

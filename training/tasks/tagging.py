@@ -23,8 +23,8 @@ import tensorflow as tf
 from bert_keras.data import TaggedSentence, read_conll
 from bert_keras.models import bert_tagger
 from bert_keras.text import BertPacker, BertTokenizer
-from training import metrics
-from training.tasks.base import TaskData, find_data_file
+from bert_keras.training import metrics
+from bert_keras.training.tasks.base import TaskData, find_data_file
 
 # File names inside --data-dir: CoNLL-2003's own first, then generic ones.
 TRAIN_FILES = ("eng.train", "train.txt")
@@ -115,7 +115,7 @@ class TaggingRecipe:
     """
 
     name = "conll2003"
-    monitor = "val_f1"  # entity F1, added to the logs by training.callbacks.DevMetrics
+    monitor = "val_f1"  # entity F1, added to the logs by bert_keras.training.callbacks.DevMetrics
     mode = "max"
 
     def read(self, data_dir: str | None, train_file: str | None, dev_file: str | None,

@@ -12,12 +12,10 @@ from pathlib import Path
 import pytest
 
 from bert_keras.data import DataError
+from task_samples import SHARED_DATA, needs_shared_data  # noqa: F401  (used by the reader tests)
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 TASKS = REPO_ROOT / "tests" / "data" / "tasks"
-SHARED_DATA = REPO_ROOT / ".." / "shared" / "data"
-needs_shared_data = pytest.mark.skipif(not SHARED_DATA.is_dir(),
-                                       reason="../shared/data is not present (fresh clone)")
 
 
 @pytest.fixture(autouse=True)

@@ -9,7 +9,8 @@ import tensorflow as tf
 
 from bert_keras.text import BertPacker, BertTokenizer
 
-from text_testdata import SHARED_DATA, VOCAB_FILES, load_parity_script, parity_sample
+from task_samples import SHARED_DATA
+from text_testdata import VOCAB_FILES, load_parity_script, parity_sample
 
 parity = load_parity_script()
 

@@ -13,7 +13,6 @@ from pathlib import Path
 
 REPO_ROOT = Path(__file__).resolve().parents[3]
 TEXT_DATA = REPO_ROOT / "tests" / "data" / "text"
-SHARED_DATA = REPO_ROOT / ".." / "shared" / "data"
 VOCAB_FILES = {
     "uncased": TEXT_DATA / "bert_uncased_vocab.txt",
     "cased": TEXT_DATA / "bert_cased_vocab.txt",

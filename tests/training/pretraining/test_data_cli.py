@@ -4,7 +4,7 @@ import os
 import shutil
 
 from bert_keras.cli import main
-from training.pretraining.records import parse_records, read_metadata
+from bert_keras.training.pretraining.records import parse_records, read_metadata
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "data")
 SAMPLE = os.path.join(DATA, "pretrain", "sample_text.txt")

@@ -8,7 +8,7 @@ import tensorflow as tf
 
 from bert_keras.samples import sample_path
 from bert_keras.text import BertPacker, BertTokenizer
-from training.pretraining.masking import MaskedLMMasker
+from bert_keras.training.pretraining.masking import MaskedLMMasker
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 VOCAB = str(DATA / "text" / "bert_uncased_vocab.txt")

@@ -14,9 +14,9 @@ from bert_keras.samples import sample_path
 from bert_keras.checkpoints import load_checkpoint
 from bert_keras.cli import main
 from bert_keras.text import BertTokenizer
-from training.finetune import finetune, resolve_init
-from training.pretraining.instances import Recipe, read_token_documents
-from training.pretraining.text_inputs import sentence_pairs, text_dataset
+from bert_keras.training.finetune import finetune, resolve_init
+from bert_keras.training.pretraining.instances import Recipe, read_token_documents
+from bert_keras.training.pretraining.text_inputs import sentence_pairs, text_dataset
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 VOCAB = str(DATA / "text" / "bert_uncased_vocab.txt")

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from training.pretraining.records import (METADATA_FILE, parse_records, read_metadata,
-                                          serialize_instance)
+from bert_keras.training.pretraining.records import (METADATA_FILE, parse_records, read_metadata,
+                                                     serialize_instance)
 
 SEQ, PREDICTIONS = 10, 3
 

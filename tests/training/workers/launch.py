@@ -39,7 +39,7 @@ class Worker:
         self.process = subprocess.Popen(
             [sys.executable, str(script), *args], cwd=REPO, text=True,
             stdout=subprocess.PIPE, stderr=subprocess.STDOUT, start_new_session=True,
-            env={**os.environ, "PYTHONPATH": str(REPO), "TF_CPP_MIN_LOG_LEVEL": "2",
+            env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "2",
                  **(env or {})})
         threading.Thread(target=self._read, daemon=True).start()
 

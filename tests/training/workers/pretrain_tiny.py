@@ -1,4 +1,4 @@
-"""Pretrains a tiny BERT on the shipped sample text with `training.pretraining.pretrain`,
+"""Pretrains a tiny BERT on the shipped sample text with `bert_keras.training.pretraining.pretrain`,
 optionally sleeping after backup step `--pause-at-step` (so that a test can kill it there),
 under `--strategy` (`--logical-cpus 2` for `mirrored` on one CPU).
 Prints `DONE` at the end."""
@@ -26,7 +26,7 @@ def main() -> None:
             cpu, [tf.config.LogicalDeviceConfiguration()] * args.logical_cpus)
     import keras
 
-    from training.pretraining.pretrain import pretrain
+    from bert_keras.training.pretraining.pretrain import pretrain
 
     class PauseAt(keras.callbacks.Callback):
         def __init__(self):

@@ -10,7 +10,6 @@ the loss on all data and the final weights (flattened).
 
 import argparse
 import os
-import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -46,9 +45,9 @@ def main() -> None:
 
     from bert_keras import BertConfig
     from bert_keras.models import bert_classifier
-    from training.callbacks import DevMetrics, StepBackup, fit, make_callbacks
-    from training.optimization import make_optimizer
-    from training.strategy import batch_for_strategy, is_chief, make_strategy
+    from bert_keras.training.callbacks import DevMetrics, StepBackup, fit, make_callbacks
+    from bert_keras.training.optimization import make_optimizer
+    from bert_keras.training.strategy import batch_for_strategy, is_chief, make_strategy
 
     class Steps(keras.callbacks.Callback):
         def __init__(self, backup):
@@ -109,6 +108,4 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.dirname(
-        os.path.dirname(os.path.abspath(__file__))))))
     main()

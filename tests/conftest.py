@@ -41,3 +41,19 @@ def make_inputs():
         return {"input_word_ids": ids, "input_mask": mask, "input_type_ids": types}
 
     return make
+
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+
+@pytest.fixture(scope="session")
+def wheel(tmp_path_factory) -> str:
+    """The bert-keras wheel under test: the one in `$BERT_KERAS_DIST` (`make test` builds it
+    there first), else one built now with `python -m build`."""
+    from packaging_helpers import build_wheel
+
+    dist = os.environ.get("BERT_KERAS_DIST")
+    if dist:
+        return build_wheel(os.path.join(REPO_ROOT, dist), reuse=True)
+    # One build for all test workers: their temporary folders share this parent.
+    return build_wheel(str(tmp_path_factory.getbasetemp().parent / "dist"), reuse=True)

@@ -24,11 +24,22 @@ PRECISION_POLICIES = ("float32", "mixed_float16", "mixed_bfloat16")
 
 
 def _tpu_resolver() -> tf.distribute.cluster_resolver.TPUClusterResolver:
+    """The TPU of this runtime: the chips of this host first (`tpu="local"`: a TPU VM, such as
+    Cloud TPU VMs and Colab's TPU runtimes), then the default resolver (a TPU node named by
+    the environment, e.g. `TPU_NAME` or older Colab's `COLAB_TPU_ADDR`)."""
+    resolvers = tf.distribute.cluster_resolver
     try:
-        return tf.distribute.cluster_resolver.TPUClusterResolver()
+        local = resolvers.TPUClusterResolver(tpu="local")
+        if local.num_accelerators().get("TPU", 0) > 0:
+            return local
+    except (ValueError, RuntimeError, tf.errors.NotFoundError):
+        pass  # not a TPU VM: try a TPU node
+    try:
+        return resolvers.TPUClusterResolver()
     except (ValueError, RuntimeError, tf.errors.NotFoundError) as error:
-        raise RuntimeError(f"no TPU found (TPUClusterResolver() failed: {error}); use strategy "
-                           "'auto' to fall back to GPUs or the CPU") from error
+        raise RuntimeError(f"no TPU found (no TPU on this host, and TPUClusterResolver() "
+                           f"failed: {error}); use strategy 'auto' to fall back to GPUs or the "
+                           "CPU") from error
 
 
 def _tpu_strategy() -> tf.distribute.TPUStrategy:

@@ -12,9 +12,10 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-import training
-from training.strategy import (batch_for_strategy, make_strategy, needs_drop_remainder,
-                               set_precision)
+import bert_keras.training
+from bert_keras.training import strategy as strategy_module
+from bert_keras.training.strategy import (batch_for_strategy, make_strategy, needs_drop_remainder,
+                                          set_precision)
 
 sys.path.insert(0, str(Path(__file__).with_name("workers")))
 from launch import train  # noqa: E402
@@ -22,7 +23,7 @@ from launch import train  # noqa: E402
 
 def test_package_docstring_example():
     # tests/test_docstring_examples.py runs the submodules' examples, not the package's own.
-    assert doctest.testmod(training).failed == 0
+    assert doctest.testmod(bert_keras.training).failed == 0
 
 
 def test_unknown_name_lists_the_valid_ones():
@@ -34,6 +35,37 @@ def test_unknown_name_lists_the_valid_ones():
 def test_tpu_without_a_tpu_is_a_clear_error():
     with pytest.raises(RuntimeError, match="no TPU found"):
         make_strategy("tpu")
+
+
+class FakeResolver:
+    """Stands in for TPUClusterResolver: records how it was asked, reports `chips` local TPUs,
+    and like the real one needs a TPU name when it is not asked for the local host."""
+
+    calls: list = []
+    chips = 0
+
+    def __init__(self, tpu=None):
+        FakeResolver.calls.append(tpu)
+        if tpu is None:
+            raise ValueError("Please provide a TPU Name to connect to.")
+        self.tpu = tpu
+
+    def num_accelerators(self):
+        return {"TPU": FakeResolver.chips}
+
+
+@pytest.mark.parametrize("chips,expected", [(8, "local"), (0, None)])
+def test_a_tpu_vm_is_found_by_the_local_resolver_first(monkeypatch, chips, expected):
+    monkeypatch.setattr(tf.distribute.cluster_resolver, "TPUClusterResolver", FakeResolver)
+    monkeypatch.setattr(FakeResolver, "calls", [])
+    monkeypatch.setattr(FakeResolver, "chips", chips)
+    if expected == "local":
+        assert strategy_module._tpu_resolver().tpu == "local"
+        assert FakeResolver.calls == ["local"]
+    else:  # no chips on this host: the default resolver is asked next, and finds none
+        with pytest.raises(RuntimeError, match="no TPU found"):
+            strategy_module._tpu_resolver()
+        assert FakeResolver.calls == ["local", None]
 
 
 def test_auto_on_a_cpu_machine_is_the_default_strategy():

@@ -1,9 +1,10 @@
 """RE2 character classes for the reference BERT basic-tokenization rules.
 
-Google's `tokenization.py` (and Hugging Face's slow `BertTokenizer`) decide per character with
-Python's `unicodedata`. The classes here are computed from the same rules and the same
-`unicodedata` tables, so the in-graph tokenizer agrees with the reference character for character
-(RE2's own `\\p{...}` tables follow a different Unicode version).
+Google's `tokenization.py` (the reference; Hugging Face's slow `BertTokenizer` departs from it
+in places) decides per character with Python's `unicodedata`. The classes here are computed
+from the same rules and the same `unicodedata` tables, so the in-graph tokenizer agrees with the
+reference character for character (RE2's own `\\p{...}` tables follow a different Unicode
+version).
 
 Example:
     >>> is_punctuation("$"), is_control("\\u200b"), cjk_class().startswith("[")
@@ -33,10 +34,13 @@ _CJK_RANGES = (
 
 
 def is_control(char: str) -> bool:
-    """Reference `_is_control` plus `_clean_text`'s NUL and U+FFFD: characters that are deleted."""
+    """Characters that Google's `_clean_text` deletes: its `_is_control` (categories Cc and Cf,
+    except tab, newline and carriage return) plus NUL and U+FFFD. Other "C*" code points
+    (private use Co, unassigned Cn, surrogates Cs) are kept, as there; Hugging Face's
+    tokenizers delete every "C*" category instead."""
     if char in "\t\n\r":
         return False
-    return ord(char) in (0, 0xFFFD) or unicodedata.category(char).startswith("C")
+    return ord(char) in (0, 0xFFFD) or unicodedata.category(char) in ("Cc", "Cf")
 
 
 def is_whitespace(char: str) -> bool:

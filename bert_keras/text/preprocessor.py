@@ -14,7 +14,14 @@ from bert_keras.text.tokenizer import BertTokenizer
 
 @keras.saving.register_keras_serializable(package="bert_keras")
 class BertPreprocessor(keras.layers.Layer):
-    """Tokenizes one string tensor (or a tuple/list of them, for pairs) and packs the result.
+    """Tokenizes text segments and packs them into BERT encoder inputs.
+
+    Inputs, for a batch of rows of one or more segments each:
+    - one segment: a `[batch]` string tensor or array, a Python list of strings, or one string;
+    - several segments: a `[batch, segments]` string tensor or array (a row per example), or a
+      tuple/list holding one `[batch]` string tensor or array per segment.
+    Anything else (a nested Python list, which could mean rows or segments; a segment that is
+    not `[batch]`) is refused with the shape expected.
 
     The vocabulary travels in the config, so a saved `.keras` model needs no `vocab.txt`.
 
@@ -54,8 +61,7 @@ class BertPreprocessor(keras.layers.Layer):
         self.built = True
 
     def call(self, inputs: tf.Tensor | Sequence[tf.Tensor]) -> dict[str, tf.Tensor]:
-        texts = list(inputs) if isinstance(inputs, (list, tuple)) else [inputs]
-        return self.packer([self.tokenizer(text) for text in texts])
+        return self.packer([self.tokenizer(segment) for segment in segments(inputs)])
 
     def get_config(self) -> dict[str, Any]:
         config = super().get_config()
@@ -68,3 +74,45 @@ class BertPreprocessor(keras.layers.Layer):
             }
         )
         return config
+
+
+_EXPECTED = ("a [batch] string tensor, a [batch, segments] string tensor, or a tuple of [batch] "
+             "string tensors (one per segment)")
+
+
+def segments(inputs: Any) -> list[tf.Tensor]:
+    """The `[batch]` string tensors, one per segment, that `inputs` holds (see
+    `BertPreprocessor`); a ValueError names the shape expected otherwise.
+
+    Example:
+        >>> [s.numpy().tolist() for s in segments(tf.constant([["a", "b"], ["c", "d"]]))]
+        [[b'a', b'c'], [b'b', b'd']]
+    """
+    if isinstance(inputs, (str, bytes)):
+        inputs = [inputs]
+    if isinstance(inputs, (list, tuple)) and inputs and all(
+            isinstance(item, (str, bytes)) for item in inputs):
+        return [tf.constant(list(inputs), tf.string)]
+    if isinstance(inputs, (list, tuple)):
+        if not inputs:
+            raise ValueError(f"BertPreprocessor expects {_EXPECTED}; got an empty "
+                             f"{type(inputs).__name__}")
+        if any(isinstance(item, (list, tuple)) for item in inputs):
+            raise ValueError(
+                f"BertPreprocessor expects {_EXPECTED}; got a nested Python list, which could "
+                "mean rows or segments: pass tf.constant(rows) for rows of segments, or a tuple "
+                "of tf.constant(column) for one segment each")
+        found = [tf.convert_to_tensor(item) for item in inputs]
+        for index, segment in enumerate(found):
+            if segment.dtype != tf.string or segment.shape.rank != 1:
+                raise ValueError(f"BertPreprocessor expects {_EXPECTED}; segment {index} is a "
+                                 f"{segment.dtype.name} tensor of shape {segment.shape}")
+        return found
+    text = tf.convert_to_tensor(inputs)
+    if text.dtype != tf.string or text.shape.rank not in (0, 1, 2) or (
+            text.shape.rank == 2 and text.shape[1] is None):
+        raise ValueError(f"BertPreprocessor expects {_EXPECTED}; got a {text.dtype.name} "
+                         f"tensor of shape {text.shape}")
+    if text.shape.rank == 2:
+        return tf.unstack(text, axis=1)
+    return [tf.reshape(text, [-1])]

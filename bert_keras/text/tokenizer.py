@@ -1,4 +1,6 @@
-"""`BertTokenizer`: text to WordPiece ids in the graph, matching Google's BERT tokenization.
+"""`BertTokenizer`: text to WordPiece ids in the graph, matching Google's BERT tokenization
+(`tokenization.py`, the code the published vocabularies and checkpoints were made with) on
+every code point.
 
 Basic tokenization (`bert_keras.text.basic`) splits and normalizes words with core TensorFlow ops
 and the tf-text ops that stock TF Serving links in; `FastWordpieceTokenizeWithOffsets` then splits
@@ -32,12 +34,23 @@ class BertTokenizer(keras.layers.Layer):
             It must contain `[PAD]`, `[UNK]`, `[CLS]`, `[SEP]` and `[MASK]`.
         lowercase: True for uncased models (lowercase and strip accents), False for cased ones.
         max_chars_per_word: longer words (after normalization) become `[UNK]`.
+        strip_accents: None (default) strips accents exactly when lowercasing, as Google does;
+            True or False decides apart from `lowercase` (Hugging Face's `strip_accents`).
+        tokenize_chinese_chars: True (default) makes every CJK ideograph its own word; False
+            keeps them inside words (Hugging Face's `tokenize_chinese_chars`).
+        special_tokens_in_text: False (default) splits a literal `[MASK]` or `[SEP]` in the
+            text like any other word, as Google does; True keeps `[PAD]`, `[UNK]`, `[CLS]`,
+            `[SEP]` and `[MASK]` written in the text as their single ids, wherever they stand
+            and unnormalized (Hugging Face's special-token handling).
+        preserve_unused_tokens: True keeps `[unusedN]` in the normalized text as one token
+            (tf-text's `preserve_unused_token`), for vocabularies that give them meaning.
 
     Called on a `[batch]` string tensor, returns a `tf.RaggedTensor` `[batch, (tokens)]` of int32
     ids without `[CLS]`/`[SEP]`. `tokenize_with_offsets` also returns byte offsets.
 
-    Input text is only ever text: a literal `[MASK]` in it is split like any other word, as in
-    Google's `tokenization.py` (Hugging Face's tokenizers map it to the special id instead).
+    By default input text is only ever text: a literal `[MASK]` in it is split like any other
+    word, as in Google's `tokenization.py` (see `special_tokens_in_text`). Every option uses
+    the same ops, all of which stock TF Serving has.
 
     Example:
         >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "hello", "world", "##s", "!"]
@@ -53,12 +66,22 @@ class BertTokenizer(keras.layers.Layer):
         vocabulary: Vocabulary,
         lowercase: bool = True,
         max_chars_per_word: int = MAX_CHARS_PER_WORD,
+        strip_accents: bool | None = None,
+        tokenize_chinese_chars: bool = True,
+        special_tokens_in_text: bool = False,
+        preserve_unused_tokens: bool = False,
         **kwargs: Any,
     ) -> None:
         kwargs.setdefault("trainable", False)
         super().__init__(**kwargs)
-        if not isinstance(lowercase, bool):
-            raise ValueError(f"lowercase must be True or False, got {lowercase!r}")
+        for name, value in (("lowercase", lowercase),
+                            ("tokenize_chinese_chars", tokenize_chinese_chars),
+                            ("special_tokens_in_text", special_tokens_in_text),
+                            ("preserve_unused_tokens", preserve_unused_tokens)):
+            if not isinstance(value, bool):
+                raise ValueError(f"{name} must be True or False, got {value!r}")
+        if strip_accents is not None and not isinstance(strip_accents, bool):
+            raise ValueError(f"strip_accents must be None, True or False, got {strip_accents!r}")
         if (
             isinstance(max_chars_per_word, bool)
             or not isinstance(max_chars_per_word, int)
@@ -73,6 +96,10 @@ class BertTokenizer(keras.layers.Layer):
         self.special_token_ids = special_token_ids(self.vocabulary, source)
         self.lowercase = lowercase
         self.max_chars_per_word = max_chars_per_word
+        self.strip_accents = strip_accents
+        self.tokenize_chinese_chars = tokenize_chinese_chars
+        self.special_tokens_in_text = special_tokens_in_text
+        self.preserve_unused_tokens = preserve_unused_tokens
         self.pad_id, self.unk_id, self.cls_id, self.sep_id, self.mask_id = (
             self.special_token_ids[token] for token in SPECIAL_TOKENS
         )
@@ -84,7 +111,10 @@ class BertTokenizer(keras.layers.Layer):
             unknown_token="[UNK]",
             no_pretokenization=True,
         )
-        self._basic = BasicTokenizer(lowercase)
+        self._basic = BasicTokenizer(
+            lowercase, strip_accents=strip_accents, tokenize_chinese_chars=tokenize_chinese_chars,
+            special_tokens=SPECIAL_TOKENS if special_tokens_in_text else (),
+            preserve_unused_tokens=preserve_unused_tokens)
         # Keras must not convert string inputs; there are no weights to build.
         self._convert_input_args = False
         self._allow_non_tensor_positional_args = True
@@ -272,6 +302,10 @@ class BertTokenizer(keras.layers.Layer):
                 "vocabulary": list(self.vocabulary),
                 "lowercase": self.lowercase,
                 "max_chars_per_word": self.max_chars_per_word,
+                "strip_accents": self.strip_accents,
+                "tokenize_chinese_chars": self.tokenize_chinese_chars,
+                "special_tokens_in_text": self.special_tokens_in_text,
+                "preserve_unused_tokens": self.preserve_unused_tokens,
             }
         )
         return config

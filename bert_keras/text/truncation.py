@@ -18,8 +18,10 @@ import tensorflow as tf
 def round_robin_lengths(lengths: tf.Tensor, budget: int | tf.Tensor) -> tf.Tensor:
     """Kept lengths when segments take one token each in turn until `budget` is spent.
 
-    For two segments this equals the reference `_truncate_seq_pair` (pop from the longer one,
-    the second on ties) and Hugging Face's `truncation="longest_first"`.
+    For two segments this equals Google's `_truncate_seq_pair` (pop from the longer one, the
+    second on ties) and the `truncation="longest_first"` of Hugging Face's Python tokenizer;
+    Hugging Face's default (Rust) tokenizer gives an odd token to the longer segment instead
+    (lengths (3, 10) at a budget of 5: (2, 3) there, (3, 2) here and in Google's code).
 
     Args:
         lengths: int `[batch, num_segments]` segment lengths.

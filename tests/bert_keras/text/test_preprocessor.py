@@ -21,6 +21,38 @@ def test_single_and_pair_inputs():
     assert pair["input_type_ids"].numpy().tolist() == [[0, 0, 0, 1, 1, 1, 0]]
 
 
+def test_rows_of_segments_numpy_arrays_and_python_lists():
+    preprocessor = BertPreprocessor(BertTokenizer(TINY_VOCAB), seq_length=7)
+    pairs = preprocessor((tf.constant(["hello", "the"]), tf.constant(["the world", "hello"])))
+    expected = pairs["input_word_ids"].numpy().tolist()
+    rows = [["hello", "the world"], ["the", "hello"]]
+    # A [batch, segments] tensor or array: one row per example.
+    assert preprocessor(tf.constant(rows))["input_word_ids"].numpy().tolist() == expected
+    assert preprocessor(np.array(rows))["input_word_ids"].numpy().tolist() == expected
+    # A flat Python list of strings, a NumPy string array or one string: one segment.
+    single = preprocessor(tf.constant(["hello", "the"]))["input_word_ids"].numpy().tolist()
+    assert preprocessor(["hello", "the"])["input_word_ids"].numpy().tolist() == single
+    assert preprocessor(np.array(["hello", "the"]))["input_word_ids"].numpy().tolist() == single
+    assert preprocessor("hello")["input_word_ids"].numpy().tolist() == single[:1]
+
+
+@pytest.mark.parametrize("inputs,problem", [
+    ([["hello", "the"], ["world", "hello"]], "got a nested Python list, which could mean rows "
+                                              "or segments"),
+    ((tf.constant(["a"]), tf.constant([["b"]])), r"segment 1 is a string tensor of shape "
+                                                 r"\(1, 1\)"),
+    (tf.constant([[["a"]]]), r"got a string tensor of shape \(1, 1, 1\)"),
+    (tf.constant([1, 2]), r"got a int32 tensor of shape \(2,\)"),
+    ([], "got an empty list"),
+])
+def test_inputs_of_the_wrong_shape_name_the_shape_expected(inputs, problem):
+    preprocessor = BertPreprocessor(BertTokenizer(TINY_VOCAB), seq_length=7)
+    with pytest.raises(ValueError, match=r"expects a \[batch\] string tensor, a \[batch, "
+                                         r"segments\] string tensor, or a tuple of \[batch\] "
+                                         r"string tensors \(one per segment\); " + problem):
+        preprocessor(inputs)
+
+
 def test_in_dataset_map():
     preprocessor = BertPreprocessor(BertTokenizer(TINY_VOCAB), seq_length=5, pad_to="longest")
     texts = tf.data.Dataset.from_tensor_slices(["hello", "hello world!"])

@@ -5,6 +5,11 @@ hidden name until it is complete). `refresh()` loads versions that appeared and 
 disappeared; `ModelRepository.start_polling` does that in the background, so a new version is
 served as soon as it is exported.
 
+As TF Serving does, a version that fails to load (a broken or half-copied directory) never
+takes the model down: the newest versions that did load keep serving, the failure is logged,
+and the version is tried again as soon as its files change. An error while polling (the base
+directory moved away for a moment, say) is logged and polling goes on.
+
 Example:
     >>> repository = ModelRepository("models")  # doctest: +SKIP
     >>> repository.refresh(); repository.get("sst2").version  # doctest: +SKIP
@@ -14,6 +19,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import logging
 import os
 import threading
 from typing import Any
@@ -23,6 +29,8 @@ import tensorflow_text  # noqa: F401  (the exported graphs use tf-text ops)
 from tensorflow.core.protobuf import meta_graph_pb2
 
 from bert_keras.export.graph_check import read_saved_model
+
+log = logging.getLogger(__name__)
 
 
 @dataclasses.dataclass
@@ -52,6 +60,21 @@ def versions(model_base: str) -> list[int]:
                   if name.isdigit() and os.path.isdir(os.path.join(model_base, name)))
 
 
+def files_fingerprint(path: str) -> tuple:
+    """What changes when a version directory's files change: every file's relative path, size
+    and modification time."""
+    found = []
+    for root, _, files in os.walk(path):
+        for name in files:
+            full = os.path.join(root, name)
+            try:
+                stat = os.stat(full)
+            except OSError:  # removed while we looked: the next poll sees the change
+                continue
+            found.append((os.path.relpath(full, path), stat.st_size, stat.st_mtime_ns))
+    return tuple(sorted(found))
+
+
 def _signature_defs(path: str) -> dict[str, meta_graph_pb2.SignatureDef]:
     signatures = read_saved_model(path).meta_graphs[0].signature_def
     return {name: signature for name, signature in signatures.items()
@@ -79,36 +102,61 @@ class ModelRepository:
         self._lock = threading.Lock()
         self._stop = threading.Event()
         self.errors: dict[str, str] = {}  # "name/version" -> why it failed to load
+        self._failed_files: dict[str, tuple] = {}  # "name/version" -> files when it failed
 
     def refresh(self) -> None:
-        """Loads new versions (the newest `versions_to_keep` of each model), unloads old ones."""
+        """Loads new versions (the newest `versions_to_keep` that load, per model) and unloads
+        the others; a version that fails keeps the older ones serving."""
         for name in sorted(os.listdir(self.base_dir)):
             model_dir = os.path.join(self.base_dir, name)
             if not os.path.isdir(model_dir) or name.startswith("."):
                 continue
             complete = [version for version in versions(model_dir) if os.path.exists(
                 os.path.join(model_dir, str(version), "saved_model.pb"))]
-            wanted = complete[-self.versions_to_keep:]
             loaded = dict(self._models.get(name, {}))
-            for version in wanted:
-                key = f"{name}/{version}"
-                if version in loaded or key in self.errors:
-                    continue
-                path = os.path.join(model_dir, str(version))
-                try:
-                    loaded[version] = LoadedVersion(name, version, path, tf.saved_model.load(path),
-                                                    _signature_defs(path), _label_names(path))
-                except Exception as error:  # a broken version must not stop the others
-                    self.errors[key] = f"{type(error).__name__}: {error}"
-            loaded = {v: model for v, model in loaded.items() if v in wanted}
+            serving: dict[int, LoadedVersion] = {}
+            for version in reversed(complete):  # newest first
+                if len(serving) == self.versions_to_keep:
+                    break
+                model = loaded.get(version) or self._load(name, version, model_dir)
+                if model is not None:
+                    serving[version] = model
             with self._lock:
-                self._models[name] = loaded
+                self._models[name] = serving
+
+    def _load(self, name: str, version: int, model_dir: str) -> LoadedVersion | None:
+        """Loads one version, or logs why it cannot (once per state of its files)."""
+        key = f"{name}/{version}"
+        path = os.path.join(model_dir, str(version))
+        files = files_fingerprint(path)
+        if self._failed_files.get(key) == files:
+            return None  # failed with exactly these files: wait until they change
+        try:
+            model = LoadedVersion(name, version, path, tf.saved_model.load(path),
+                                  _signature_defs(path), _label_names(path))
+        except Exception as error:  # a broken version must not stop the others
+            first_line = (str(error).splitlines() or [""])[0][:500]
+            self.errors[key] = f"{type(error).__name__}: {first_line}"
+            self._failed_files[key] = files
+            log.error("model %s version %d did not load (%s); the newest version that "
+                      "loaded keeps serving; it is tried again when its files change", name,
+                      version, self.errors[key])
+            return None
+        self.errors.pop(key, None)
+        self._failed_files.pop(key, None)
+        log.info("loaded model %s version %d from %s", name, version, path)
+        return model
 
     def start_polling(self, seconds: float = 1.0) -> threading.Thread:
         """Refreshes every `seconds` in a daemon thread until `stop()`."""
         def poll() -> None:
             while not self._stop.wait(seconds):
-                self.refresh()
+                try:
+                    self.refresh()
+                except Exception as error:  # e.g. BASE_DIR moved away for a moment
+                    log.error("polling %s failed (%s: %s); still serving %s, trying again in "
+                              "%g s", self.base_dir, type(error).__name__, error,
+                              self.models() or "nothing", seconds)
         thread = threading.Thread(target=poll, name="model-repository-poll", daemon=True)
         thread.start()
         return thread

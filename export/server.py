@@ -17,6 +17,8 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import os
+import threading
 from concurrent import futures
 from typing import Any
 
@@ -32,6 +34,11 @@ from bert_keras.export.model_repository import LoadedVersion, ModelNotFound, Mod
 MAX_MESSAGE_BYTES = 4 * 1024 * 1024
 MAX_BATCH_SIZE = 256
 MAX_TEXT_BYTES = 64 * 1024
+MAX_SEQUENCE_LENGTH = 512
+MAX_CONCURRENT_RPCS = 64
+# Where a TensorProto keeps its values when `tensor_content` is empty, by dtype.
+VALUE_FIELDS = {tf.string: "string_val", tf.int32: "int_val", tf.int64: "int64_val",
+                tf.float32: "float_val", tf.float64: "double_val", tf.bool: "bool_val"}
 
 
 class BadRequest(ValueError):
@@ -40,8 +47,57 @@ class BadRequest(ValueError):
 
 @dataclasses.dataclass
 class Limits:
+    """What one request may hold: rows, bytes per text, tokens per row (`serve_tokens`)."""
+
     max_batch_size: int = MAX_BATCH_SIZE
     max_text_bytes: int = MAX_TEXT_BYTES
+    max_sequence_length: int = MAX_SEQUENCE_LENGTH
+
+
+def _dtype_name(enum: int) -> str:
+    try:
+        return tf.dtypes.as_dtype(enum).name
+    except TypeError:
+        return f"unknown dtype enum {enum}"
+
+
+def _request_shape(name: str, proto: Any, spec: tf.TensorSpec, limits: Limits) -> list[int]:
+    """The shape a request tensor declares, checked against the signature and the limits
+    before anything is allocated for it."""
+    if proto.tensor_shape.unknown_rank:
+        raise BadRequest(f"input {name!r}: the shape has unknown rank; expected rank "
+                         f"{spec.shape.rank} (shape {spec.shape})")
+    dims = [dim.size for dim in proto.tensor_shape.dim]
+    if any(size < 0 for size in dims):
+        raise BadRequest(f"input {name!r}: shape {dims} has a negative dimension")
+    if len(dims) != spec.shape.rank:
+        raise BadRequest(f"input {name!r}: expected rank {spec.shape.rank} "
+                         f"(shape {spec.shape}), got shape {dims}")
+    if dims[0] == 0:
+        raise BadRequest(f"input {name!r}: empty batch")
+    if dims[0] > limits.max_batch_size:
+        raise BadRequest(f"input {name!r}: batch of {dims[0]} is over the limit of "
+                         f"{limits.max_batch_size}")
+    if len(dims) > 1 and dims[1] > limits.max_sequence_length:
+        raise BadRequest(f"input {name!r}: sequence of {dims[1]} is over the limit of "
+                         f"{limits.max_sequence_length}")
+    if len(dims) > 2 or (len(dims) == 2 and dims[1] == 0):
+        raise BadRequest(f"input {name!r}: expected shape {spec.shape}, got {dims}")
+    return dims
+
+
+def _check_payload(name: str, proto: Any, dtype: tf.DType, dims: list[int]) -> None:
+    """The values present are exactly as many as the shape declares."""
+    elements = int(np.prod(dims))
+    if proto.tensor_content and dtype != tf.string:
+        expected = elements * dtype.size
+        if len(proto.tensor_content) != expected:
+            raise BadRequest(f"input {name!r}: tensor_content holds {len(proto.tensor_content)} "
+                             f"bytes, shape {dims} of {dtype.name} needs {expected}")
+        return
+    count = len(getattr(proto, VALUE_FIELDS[dtype]))
+    if count != elements:
+        raise BadRequest(f"input {name!r}: shape {dims} needs {elements} values, got {count}")
 
 
 def request_inputs(model: LoadedVersion, signature: str, inputs: dict[str, Any],
@@ -60,20 +116,14 @@ def request_inputs(model: LoadedVersion, signature: str, inputs: dict[str, Any],
         spec = specs[name]
         if proto.dtype != spec.dtype.as_datatype_enum:
             raise BadRequest(f"input {name!r}: expected dtype {spec.dtype.name}, got "
-                             f"{tf.dtypes.as_dtype(proto.dtype).name}")
-        value = tf.make_ndarray(proto)
-        if value.ndim != spec.shape.rank:
-            raise BadRequest(f"input {name!r}: expected rank {spec.shape.rank} "
-                             f"(shape {spec.shape}), got shape {list(value.shape)}")
-        if value.shape[0] == 0:
-            raise BadRequest(f"input {name!r}: empty batch")
-        if value.shape[0] > limits.max_batch_size:
-            raise BadRequest(f"input {name!r}: batch of {value.shape[0]} is over the limit of "
-                             f"{limits.max_batch_size}")
-        if batch is not None and value.shape[0] != batch:
+                             f"{_dtype_name(proto.dtype)}")
+        dims = _request_shape(name, proto, spec, limits)
+        if batch is not None and dims[0] != batch:
             raise BadRequest(f"inputs have different batch sizes ({batch} and "
-                             f"{value.shape[0]} for {name!r})")
-        batch = value.shape[0]
+                             f"{dims[0]} for {name!r})")
+        batch = dims[0]
+        _check_payload(name, proto, spec.dtype, dims)
+        value = tf.make_ndarray(proto)
         if spec.dtype == tf.string:
             _check_texts(name, value, limits)
         tensors[name] = tf.constant(value, dtype=spec.dtype)
@@ -95,9 +145,13 @@ def _check_texts(name: str, values: np.ndarray, limits: Limits) -> None:
 class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     """TF Serving's `PredictionService` over a `ModelRepository`."""
 
-    def __init__(self, repository: ModelRepository, limits: Limits) -> None:
+    def __init__(self, repository: ModelRepository, limits: Limits,
+                 compute_slots: int | None = None) -> None:
         self.repository = repository
         self.limits = limits
+        # Requests compute a few at a time (the CPU's cores are shared anyway); the others wait
+        # here, and those whose client gave up meanwhile are dropped before they run.
+        self._compute = threading.BoundedSemaphore(compute_slots or os.cpu_count() or 1)
 
     def _model(self, spec, context) -> LoadedVersion:
         version = spec.version.value if spec.HasField("version") else None
@@ -109,12 +163,23 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
     def _run(self, model, signature, inputs, context) -> dict[str, np.ndarray]:
         try:
             tensors = request_inputs(model, signature, inputs, self.limits)
-            return {name: value.numpy() for name, value in
-                    model.signature(signature)(**tensors).items()}
         except BadRequest as error:
             context.abort(grpc.StatusCode.INVALID_ARGUMENT, str(error))
+        remaining = context.time_remaining()
+        if not self._compute.acquire(timeout=remaining):
+            context.abort(grpc.StatusCode.DEADLINE_EXCEEDED, "the deadline passed while the "
+                          "request waited for its turn")
+        try:
+            if not context.is_active():
+                # The client gave up while the request waited: do not compute it.
+                context.abort(grpc.StatusCode.CANCELLED, "the client cancelled the request "
+                              "before it was run")
+            return {name: value.numpy() for name, value in
+                    model.signature(signature)(**tensors).items()}
         except tf.errors.InvalidArgumentError as error:
-            context.abort(grpc.StatusCode.INVALID_ARGUMENT, error.message.splitlines()[0])
+            context.abort(grpc.StatusCode.INVALID_ARGUMENT, graph_error_detail(error.message))
+        finally:
+            self._compute.release()
 
     def Predict(self, request, context):
         model = self._model(request.model_spec, context)
@@ -197,6 +262,19 @@ class PredictionService(prediction_service_pb2_grpc.PredictionServiceServicer):
         return response
 
 
+def graph_error_detail(message: str) -> str:
+    """The line of a TensorFlow graph error that says what was wrong (an assertion of the
+    signature, an index out of range), without TensorFlow's node and traceback lines."""
+    lines = [line.strip() for line in message.splitlines()]
+    useful = [line for line in lines if line and not line.startswith((
+        "Graph execution error", "Detected at node", "File ", "[[", "Stack trace", "in "))]
+    for line in useful:
+        if "assertion failed" in line:
+            return line.split("assertion failed:", 1)[1].strip(" []")
+    detail = useful[0] if useful else (lines[0] if lines else "graph error")
+    return detail.split(" [Op:")[0].split("\t [[")[0].strip()
+
+
 def _fill_spec(spec, model: LoadedVersion, signature: str) -> None:
     spec.name = model.name
     spec.version.value = model.version
@@ -240,20 +318,32 @@ class RunningServer:
 
 def start_server(base_dir: str, port: int = 8500, host: str = "127.0.0.1",
                  limits: Limits | None = None, workers: int = 8,
-                 poll_seconds: float = 1.0) -> RunningServer:
+                 poll_seconds: float = 1.0,
+                 max_concurrent_rpcs: int = MAX_CONCURRENT_RPCS,
+                 compute_slots: int | None = None) -> RunningServer:
     """Loads the models under `base_dir` and starts serving on `host:port` (port 0: any free
-    port)."""
+    port) with `workers` threads, of which `compute_slots` (default: the CPU count) run a
+    model at once; beyond `max_concurrent_rpcs` requests in progress or queued, new ones get
+    RESOURCE_EXHAUSTED."""
     repository = ModelRepository(base_dir)
     repository.refresh()
     repository.start_polling(poll_seconds)
-    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers), options=[
+    # A bounded queue (RESOURCE_EXHAUSTED beyond it) and no SO_REUSEPORT, so a second server
+    # on a port in use fails instead of taking half the connections.
+    server = grpc.server(futures.ThreadPoolExecutor(max_workers=workers),
+                         maximum_concurrent_rpcs=max_concurrent_rpcs, options=[
         ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
-        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES)])
+        ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
+        ("grpc.so_reuseport", 0)])
     prediction_service_pb2_grpc.add_PredictionServiceServicer_to_server(
-        PredictionService(repository, limits or Limits()), server)
+        PredictionService(repository, limits or Limits(), compute_slots), server)
     model_service_pb2_grpc.add_ModelServiceServicer_to_server(ModelService(repository), server)
-    bound = server.add_insecure_port(f"{host}:{port}")
+    try:
+        bound = server.add_insecure_port(f"{host}:{port}")
+    except RuntimeError:  # grpcio raises where older versions returned 0
+        bound = 0
     if not bound:
-        raise OSError(f"cannot listen on {host}:{port}")
+        repository.stop()
+        raise OSError(f"cannot listen on {host}:{port} (in use by another process?)")
     server.start()
     return RunningServer(server, bound, repository)

@@ -24,6 +24,7 @@ from typing import Callable
 
 import tensorflow as tf
 
+from bert_keras.checkpoints import config_of
 from bert_keras.models import ENCODER_INPUTS, encoder_of
 from bert_keras.text import BertPreprocessor
 from bert_keras.export.run_dir import TrainedModel
@@ -62,9 +63,14 @@ def serving_functions(trained: TrainedModel) -> dict[str, Callable]:
         return {"pooled_output": tf.cast(outputs["pooled_output"], tf.float32),
                 "mean_pooled_output": tf.cast(mean, tf.float32)}
 
+    config = config_of(encoder)
+
     def serve_tokens(input_word_ids, input_mask, input_type_ids) -> dict[str, tf.Tensor]:
-        return head(model({"input_word_ids": input_word_ids, "input_mask": input_mask,
-                           "input_type_ids": input_type_ids}, training=False))
+        inputs = {"input_word_ids": input_word_ids, "input_mask": input_mask,
+                  "input_type_ids": input_type_ids}
+        with tf.control_dependencies(_token_checks(inputs, config)):
+            return head(model({name: tf.identity(value) for name, value in inputs.items()},
+                              training=False))
 
     serving_default = from_text
     if trained.kind == "tagger":
@@ -76,6 +82,30 @@ def serving_functions(trained: TrainedModel) -> dict[str, Callable]:
         "serve_tokens": tf.function(serve_tokens, input_signature=list(TOKENS.values())),
         "embed": tf.function(embed, input_signature=_texts("text")),
     }
+
+
+def _token_checks(inputs: dict[str, tf.Tensor], config) -> list[tf.Operation]:
+    """Assertions that make a bad `serve_tokens` request fail with a message naming the input
+    and the allowed range (instead of an index error deep in the graph), in TF Serving too."""
+    ids, mask, types = (inputs[name] for name in ENCODER_INPUTS)
+    shape = tf.shape(ids)
+
+    def check(condition, message):
+        return tf.debugging.Assert(condition, [message])
+
+    return [
+        check(tf.reduce_all(tf.equal(tf.shape(mask), shape)) &
+              tf.reduce_all(tf.equal(tf.shape(types), shape)),
+              "input_word_ids, input_mask and input_type_ids must have the same shape"),
+        check(shape[1] <= config.max_position_embeddings,
+              f"sequences may have at most {config.max_position_embeddings} tokens "
+              "(the model's max_position_embeddings)"),
+        check(tf.reduce_all((ids >= 0) & (ids < config.vocab_size)),
+              f"input_word_ids must lie in [0, {config.vocab_size})"),
+        check(tf.reduce_all((types >= 0) & (types < config.type_vocab_size)),
+              f"input_type_ids must lie in [0, {config.type_vocab_size})"),
+        check(tf.reduce_all((mask == 0) | (mask == 1)), "input_mask must hold 0 or 1"),
+    ]
 
 
 def _texts(*names: str) -> list[tf.TensorSpec]:

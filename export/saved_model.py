@@ -41,6 +41,31 @@ class Exported:
     signatures: tuple[str, ...]
 
 
+PARTIAL_PREFIX = ".partial-"
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
+
+def remove_abandoned_partials(output: str) -> list[str]:
+    """Removes the `.partial-<version>-<pid>` folders of exports whose process is gone (killed
+    mid-export); returns their paths. Those of running exports stay."""
+    removed = []
+    for name in os.listdir(output):
+        pid = name.rsplit("-", 1)[-1]
+        if name.startswith(PARTIAL_PREFIX) and pid.isdigit() and not _alive(int(pid)):
+            shutil.rmtree(os.path.join(output, name), ignore_errors=True)
+            removed.append(os.path.join(output, name))
+    return removed
+
+
 def export_model(model_dir: str, output: str, version: int | None = None,
                  warmup_texts: Sequence[str] | None = None) -> Exported:
     """Exports the `bert-keras finetune` run in `model_dir` as version `version` (default: the
@@ -60,7 +85,8 @@ def export_model(model_dir: str, output: str, version: int | None = None,
                               "out to take the next one")
     trained = load_trained(model_dir)
     os.makedirs(output, exist_ok=True)
-    partial = os.path.join(output, f".partial-{version}-{os.getpid()}")
+    remove_abandoned_partials(output)
+    partial = os.path.join(output, f"{PARTIAL_PREFIX}{version}-{os.getpid()}")
     shutil.rmtree(partial, ignore_errors=True)
     try:
         archive = keras.export.ExportArchive()

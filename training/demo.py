@@ -19,6 +19,7 @@ import sys
 import time
 
 from bert_keras.checkpoints import load_checkpoint
+from bert_keras.model_files import save_model
 from bert_keras.samples import minilm_path, sample_path
 from bert_keras.export.client import PredictionClient
 from bert_keras.export.saved_model import export_model
@@ -62,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     _step(1, "Converting all-MiniLM-L6-v2 (Hugging Face safetensors) to a .keras file")
     source = _minilm_dir()
     config, encoder = load_checkpoint(source)
-    encoder.save(keras_path)
+    save_model(encoder, keras_path)
     print(f"      wrote {keras_path}: {config.num_layers} layers, hidden {config.hidden_size}, "
           f"{encoder.count_params():,} parameters")
 

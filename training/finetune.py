@@ -26,6 +26,7 @@ import tensorflow as tf
 from bert_keras import BertConfig
 from bert_keras.checkpoints import config_of, load_checkpoint
 from bert_keras.config import PRESETS
+from bert_keras.model_files import save_model
 from bert_keras.models import bert_encoder, encoder_of
 from bert_keras.text import BertTokenizer
 from bert_keras.training.callbacks import DevMetrics, fit, make_callbacks
@@ -153,7 +154,7 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
         model = keras.models.load_model(best)
     result = recipe.evaluate(model, data.dev, tokenizer, seq_length, data.label_names)
     if is_chief(distribution):
-        model.save(os.path.join(output_dir, MODEL_FILE))
+        save_model(model, os.path.join(output_dir, MODEL_FILE))
         shutil.copyfile(init_spec.vocab, os.path.join(output_dir, VOCAB_FILE))
         write_json(output_dir, TASK_FILE, {
             "task": task, "label_names": data.label_names, "seq_length": seq_length,

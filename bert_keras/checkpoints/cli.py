@@ -8,10 +8,10 @@ Example:
 from __future__ import annotations
 
 import argparse
-import os
 import sys
 
 from bert_keras.checkpoints.loading import load_checkpoint, load_pretrainer
+from bert_keras.model_files import save_model
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -38,8 +38,11 @@ def run(args: argparse.Namespace) -> int:
     except (FileNotFoundError, ValueError) as error:
         print(f"bert-keras convert: {error}", file=sys.stderr)
         return 1
-    os.makedirs(os.path.dirname(os.path.abspath(args.output)), exist_ok=True)
-    model.save(args.output)
+    try:
+        save_model(model, args.output)
+    except OSError as error:
+        print(f"bert-keras convert: {error.strerror}", file=sys.stderr)
+        return 1
     print(f"Wrote {args.output}: {model.name}, {config.num_layers} layers, hidden "
           f"{config.hidden_size}, {model.count_params():,} parameters")
     return 0

@@ -135,6 +135,18 @@ def test_failed_export_leaves_nothing(trained_runs, tmp_path, monkeypatch):
     assert os.listdir(tmp_path / "m") == []
 
 
+def test_a_killed_exports_partial_folder_is_removed_by_the_next_export(trained_runs, tmp_path):
+    base = tmp_path / "models" / "sst2"
+    exited = subprocess.Popen(["true"])
+    exited.wait()
+    abandoned = base / f".partial-1-{exited.pid}"  # its export was killed
+    running = base / f".partial-7-{os.getpid()}"  # an export still in progress
+    for folder in (abandoned, running):
+        (folder / "variables").mkdir(parents=True)
+    exported = export_model(trained_runs("sst2"), str(base))
+    assert sorted(os.listdir(base)) == [running.name, "1"] and exported.path.endswith("1")
+
+
 def test_not_a_run_directory_is_a_clear_error(tmp_path, capsys):
     assert main(["export", "--model", str(tmp_path), "--output", str(tmp_path / "m")]) == 2
     assert "no model.keras, vocab.txt, task.json" in capsys.readouterr().err

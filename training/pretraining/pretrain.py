@@ -27,6 +27,7 @@ import tensorflow as tf
 from bert_keras import BertConfig
 from bert_keras.checkpoints import config_of, load_pretrainer
 from bert_keras.config import PRESETS
+from bert_keras.model_files import save_model
 from bert_keras.models import bert_encoder, bert_pretrainer, encoder_of
 from bert_keras.text.vocab import load_vocabulary
 from bert_keras.training.callbacks import fit, make_callbacks
@@ -151,7 +152,7 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
                   callbacks=[*run_callbacks, *callbacks], verbose=verbose)
     result = {name: float(values[-1]) for name, values in history.items()}
     if is_chief(distribution):
-        model.save(os.path.join(output_dir, MODEL_FILE))
+        save_model(model, os.path.join(output_dir, MODEL_FILE))
         shutil.copyfile(source.vocab, os.path.join(output_dir, VOCAB_FILE))
         write_json(output_dir, TASK_FILE, {
             "task": "pretrain", "label_names": None, "seq_length": seq_length,

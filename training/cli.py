@@ -54,6 +54,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_run_arguments(finetune, optimizer="adamw")
     finetune.add_argument("--max-train-examples", type=int,
                           help="use only the first N training examples")
+    finetune.add_argument("--restart", action="store_true",
+                          help="delete a backup in --output-dir and start afresh (without it, "
+                               "a backup is resumed only when settings and data are the same)")
     finetune.set_defaults(func=run_finetune)
 
     evaluate = subparsers.add_parser("evaluate", help="score a fine-tuned model on dev data")
@@ -133,7 +136,7 @@ def run_finetune(args: argparse.Namespace) -> int:
             warmup_ratio=args.warmup_ratio, weight_decay=args.weight_decay,
             optimizer=args.optimizer, strategy=args.strategy, precision=args.precision,
             xla=args.xla, seed=args.seed, save_every=args.save_every or "epoch",
-            max_train_examples=args.max_train_examples, options=options)
+            max_train_examples=args.max_train_examples, options=options, restart=args.restart)
     except _EXPECTED_ERRORS as error:
         return _fail("finetune", error)
     _print_metrics(result)

@@ -15,9 +15,11 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import hashlib
 import json
 import os
 import shutil
+from collections.abc import Sequence
 from typing import Any
 
 import keras
@@ -29,7 +31,7 @@ from bert_keras.config import PRESETS
 from bert_keras.model_files import save_model
 from bert_keras.models import bert_encoder, encoder_of
 from bert_keras.text import BertTokenizer
-from bert_keras.training.callbacks import DevMetrics, fit, make_callbacks
+from bert_keras.training.callbacks import DevMetrics, StepBackup, fit, make_callbacks
 from bert_keras.training.optimization import make_optimizer
 from bert_keras.training.strategy import (global_batch_size, is_chief, make_strategy,
                                           needs_drop_remainder, set_precision)
@@ -102,8 +104,12 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
              strategy: str | tf.distribute.Strategy = "auto", precision: str = "auto",
              xla: bool = False, seed: int = 0, save_every: int | str = "epoch",
              max_train_examples: int | None = None, options: dict[str, Any] | None = None,
-             verbose: str | int = "auto") -> dict[str, float]:
+             verbose: str | int = "auto", restart: bool = False) -> dict[str, float]:
     """Fine-tunes a BERT model on a task and writes a self-contained run directory.
+
+    Rerunning into a directory with a backup resumes it when the settings and the training
+    data are the same, and raises a ValueError naming what changed otherwise; `restart=True`
+    deletes the backup and starts afresh.
 
     Returns the dev metrics of the saved (best) model.
 
@@ -132,6 +138,15 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
     total_steps = steps_per_epoch * epochs
     dev_data = recipe.dataset(data.dev, tokenizer, seq_length, batch, shuffle=False, seed=seed,
                               drop_remainder=drop)
+    settings = {
+        "task": task, "init": init, "vocab": init_spec.vocab, "lowercase": init_spec.lowercase,
+        "seq_length": seq_length, "global_batch_size": batch, "epochs": epochs,
+        "learning_rate": learning_rate, "warmup_ratio": warmup_ratio,
+        "weight_decay": weight_decay, "optimizer": optimizer, "precision": str(policy),
+        "seed": seed, "options": options, "steps_per_epoch": steps_per_epoch,
+        "train_examples": len(train_records), "train_data_sha256": _digest(train_records),
+        "dev_data_sha256": _digest(data.dev)}
+    check_backup_settings(output_dir, settings, restart, write=is_chief(distribution))
     with distribution.scope():
         encoder = _load_encoder(init_spec, tokenizer.vocabulary_size)
         model = recipe.build_model(encoder, data.label_names)
@@ -162,6 +177,50 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
             "bert_config": config_of(encoder_of(model)).to_google_dict()})
         write_json(output_dir, "metrics.json", result)
     return result
+
+
+BACKUP_SETTINGS_FILE = os.path.join("backup", "settings.json")
+# What a run writes while it trains (make_callbacks), all of it removed by a restart.
+TRAINING_STATE = ("backup", "logs", "history.csv", "best.keras", "best.weights.h5")
+
+
+def _digest(records: Sequence[Any]) -> str:
+    """A fingerprint of the examples themselves, whatever files they came from."""
+    return hashlib.sha256(repr(list(records)).encode("utf-8")).hexdigest()
+
+
+def check_backup_settings(output_dir: str, settings: dict[str, Any], restart: bool,
+                          write: bool = True) -> None:
+    """Refuses to resume a backup made with other settings or data (a ValueError naming each
+    change), deletes it first with `restart`, and records `settings` beside a new backup."""
+    settings = json.loads(json.dumps(settings))  # as they read back
+    path = os.path.join(output_dir, BACKUP_SETTINGS_FILE)
+    backup_dir = os.path.dirname(path)
+    if restart and os.path.isdir(backup_dir):
+        print(f"--restart: deleting the backup and the training history in {output_dir}",
+              flush=True)
+        for name in TRAINING_STATE if write else ():
+            state = os.path.join(output_dir, name)
+            if os.path.isdir(state):
+                shutil.rmtree(state)
+            elif os.path.exists(state):
+                os.remove(state)
+    elif StepBackup(backup_dir).latest_step():
+        if not os.path.exists(path):
+            raise ValueError(f"{output_dir} holds a backup without a record of its settings "
+                             "(made by an older bert-keras); pass --restart to start afresh")
+        with open(path, encoding="utf-8") as file:
+            saved = json.load(file)
+        changed = [f"{name}: {saved.get(name)!r} -> {value!r}" for name, value in
+                   settings.items() if saved.get(name) != value]
+        if changed:
+            raise ValueError(f"{output_dir} holds the backup of a run with other settings "
+                             f"({'; '.join(changed)}); rerun with the same settings to resume "
+                             "it, or pass --restart to start afresh")
+        return
+    if write:
+        os.makedirs(backup_dir, exist_ok=True)
+        write_json(backup_dir, os.path.basename(path), settings)
 
 
 def write_json(directory: str, name: str, value: Any) -> None:

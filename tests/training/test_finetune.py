@@ -17,9 +17,9 @@ from task_samples import FILES, TASKS, VOCAB
 
 def tiny_finetune(task, output_dir, **kwargs):
     train, dev = FILES.get(task, FILES["sst2"])
+    settings = dict(seq_length=64, batch_size=16, epochs=1, learning_rate=1e-3, verbose=0)
     return finetune(task, "tiny", str(output_dir), train_file=str(TASKS / train),
-                    dev_file=str(TASKS / dev), vocab=VOCAB, seq_length=64, batch_size=16,
-                    epochs=1, learning_rate=1e-3, verbose=0, **kwargs)
+                    dev_file=str(TASKS / dev), vocab=VOCAB, **{**settings, **kwargs})
 
 
 @pytest.mark.parametrize("task", ["sst2", "mrpc", "rte", "stsb"])
@@ -104,3 +104,29 @@ def test_training_improves_on_a_learnable_task(tmp_path):
                       batch_size=8, epochs=8, learning_rate=2e-3, warmup_ratio=0.0, verbose=0)
     assert result["accuracy"] >= 0.8  # fits its own training data
     assert np.isfinite(result["matthews_corrcoef"])
+
+
+def test_a_run_directory_resumes_only_its_own_settings(tmp_path, capsys):
+    """Rerunning into a finished run with other data or settings used to restore the old
+    backup, train 0 steps and exit 0; now it names what changed, and --restart starts afresh."""
+    run = tmp_path / "run"
+    tiny_finetune("sst2", run)
+
+    def command(train_file, *extra):
+        return ["finetune", "--task", "sst2", "--init", "tiny", "--vocab", VOCAB,
+                "--train-file", str(TASKS / train_file), "--dev-file", str(TASKS / "sst2_dev.tsv"),
+                "--seq-length", "64", "--batch-size", "16", "--epochs", "2", "--learning-rate",
+                "1e-3", "--output-dir", str(run), *extra]
+
+    with pytest.raises(ValueError, match=r"holds the backup of a run with other settings "
+                                         r"\(epochs: 1 -> 2\); rerun with the same settings"):
+        tiny_finetune("sst2", run, epochs=2)
+    assert cli_main(command("sst2_dev.tsv")) == 1  # other data, other epochs
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "train_data_sha256" in error and "epochs: 1 -> 2" in error
+    # The same settings resume (here: a finished run, nothing left to train).
+    assert tiny_finetune("sst2", run).keys() == {"accuracy", "matthews_corrcoef", "f1"}
+    assert cli_main(command("sst2_train.tsv", "--restart")) == 0
+    assert "--restart: deleting the backup and the training history" in capsys.readouterr().out
+    history = (run / "history.csv").read_text().splitlines()
+    assert len(history) == 3  # a header and the two epochs of the new run

@@ -36,6 +36,24 @@ import tensorflow as tf
 from bert_keras.training.strategy import is_chief
 
 _BACKUP_FILE = re.compile(r"^step-(\d+)\.weights\.h5$")
+# What `make_callbacks` writes into a run directory while it trains.
+BACKUP_DIR = "backup"
+LOGS_DIR = "logs"
+HISTORY_FILE = "history.csv"
+BEST_MODEL_FILE = "best.keras"
+BEST_WEIGHTS_FILE = "best.weights.h5"
+TRAINING_STATE = (BACKUP_DIR, LOGS_DIR, HISTORY_FILE, BEST_MODEL_FILE, BEST_WEIGHTS_FILE)
+
+
+def delete_training_state(output_dir: str) -> None:
+    """Removes what `make_callbacks` wrote into `output_dir` (backup, logs, history, best
+    model), so that a run starts afresh there."""
+    for name in TRAINING_STATE:
+        path = os.path.join(output_dir, name)
+        if os.path.isdir(path):
+            shutil.rmtree(path)
+        elif os.path.exists(path):
+            os.remove(path)
 
 
 class StepBackup(keras.callbacks.Callback):
@@ -275,14 +293,15 @@ def make_callbacks(output_dir: str, monitor: str | None = "val_loss", mode: str 
         raise ImportError("tensorboard=True needs the tensorboard package: pip install tensorboard")
     output_dir = os.fspath(output_dir)
     chief = is_chief(strategy or tf.distribute.get_strategy())
-    backup = StepBackup(os.path.join(output_dir, "backup"), save_freq=save_freq, write=chief)
+    backup = StepBackup(os.path.join(output_dir, BACKUP_DIR), save_freq=save_freq, write=chief)
     first: list[keras.callbacks.Callback] = [Throughput(batch_size)] if batch_size else []
     first += [dev_metrics] if dev_metrics else []
     if not chief:
         return first + [backup]
     os.makedirs(output_dir, exist_ok=True)
-    history_csv = os.path.join(output_dir, "history.csv")
-    best_path = os.path.join(output_dir, "best.weights.h5" if save_weights_only else "best.keras")
+    history_csv = os.path.join(output_dir, HISTORY_FILE)
+    best_path = os.path.join(output_dir,
+                             BEST_WEIGHTS_FILE if save_weights_only else BEST_MODEL_FILE)
     callbacks = first + [backup]
     if monitor is not None:
         callbacks.append(keras.callbacks.ModelCheckpoint(
@@ -290,7 +309,7 @@ def make_callbacks(output_dir: str, monitor: str | None = "val_loss", mode: str 
             save_weights_only=save_weights_only,
             initial_value_threshold=_best_so_far(history_csv, monitor, mode)))
     if (installed if tensorboard is None else tensorboard):
-        callbacks.append(keras.callbacks.TensorBoard(os.path.join(output_dir, "logs")))
+        callbacks.append(keras.callbacks.TensorBoard(os.path.join(output_dir, LOGS_DIR)))
     return callbacks + [keras.callbacks.CSVLogger(history_csv, append=True)]
 
 

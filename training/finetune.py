@@ -31,7 +31,8 @@ from bert_keras.config import PRESETS
 from bert_keras.model_files import save_model
 from bert_keras.models import bert_encoder, encoder_of
 from bert_keras.text import BertTokenizer
-from bert_keras.training.callbacks import DevMetrics, StepBackup, fit, make_callbacks
+from bert_keras.training.callbacks import (BACKUP_DIR, BEST_MODEL_FILE, DevMetrics, StepBackup,
+                                          delete_training_state, fit, make_callbacks)
 from bert_keras.training.optimization import make_optimizer
 from bert_keras.training.strategy import (global_batch_size, is_chief, make_strategy,
                                           needs_drop_remainder, set_precision)
@@ -164,7 +165,7 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
                                dev_metrics=dev_metrics, batch_size=batch)
     fit(model, train_data, epochs=epochs, steps_per_epoch=steps_per_epoch,
         validation_data=dev_data, callbacks=callbacks, verbose=verbose)
-    best = os.path.join(output_dir, "best.keras")
+    best = os.path.join(output_dir, BEST_MODEL_FILE)
     if os.path.exists(best):
         model = keras.models.load_model(best)
     result = recipe.evaluate(model, data.dev, tokenizer, seq_length, data.label_names)
@@ -179,9 +180,7 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
     return result
 
 
-BACKUP_SETTINGS_FILE = os.path.join("backup", "settings.json")
-# What a run writes while it trains (make_callbacks), all of it removed by a restart.
-TRAINING_STATE = ("backup", "logs", "history.csv", "best.keras", "best.weights.h5")
+BACKUP_SETTINGS_FILE = os.path.join(BACKUP_DIR, "settings.json")
 
 
 def _digest(records: Sequence[Any]) -> str:
@@ -199,12 +198,8 @@ def check_backup_settings(output_dir: str, settings: dict[str, Any], restart: bo
     if restart and os.path.isdir(backup_dir):
         print(f"--restart: deleting the backup and the training history in {output_dir}",
               flush=True)
-        for name in TRAINING_STATE if write else ():
-            state = os.path.join(output_dir, name)
-            if os.path.isdir(state):
-                shutil.rmtree(state)
-            elif os.path.exists(state):
-                os.remove(state)
+        if write:
+            delete_training_state(output_dir)
     elif StepBackup(backup_dir).latest_step():
         if not os.path.exists(path):
             raise ValueError(f"{output_dir} holds a backup without a record of its settings "

@@ -1,8 +1,8 @@
 """Reads a trained model for export: a `bert-keras finetune` output directory.
 
-The directory is self-contained (see `bert_keras.training.finetune`): `model.keras`, `vocab.txt` and
-`task.json` (task name, label names, sequence length, casing, read options). `export` reads
-these files itself and does not import `training`.
+The directory is self-contained (see `bert_keras.training.finetune`): `model.keras`,
+`vocab.txt` and `task.json` (task name, label names, sequence length, casing, read options).
+`export` reads these files itself and does not import `training`.
 
 Example:
     >>> trained = load_trained("runs/sst2")  # doctest: +SKIP

@@ -4,8 +4,8 @@
                                                        (and label_names.txt)
 
 The version is written under a hidden temporary name in `BASE_DIR/NAME` (TF Serving only
-loads numeric directory names), checked (`bert_keras.export.graph_check`: only ops stock TF Serving
-has) and renamed into place only when complete, so a server watching the directory never
+loads numeric directory names), checked (`bert_keras.export.graph_check`: only ops stock TF
+Serving has) and renamed into place only when complete, so a server watching the directory never
 sees a half-written version.
 
 Example:

@@ -117,10 +117,18 @@ def _header_index(path: PathLike, names: list[str], column: Column) -> int:
         return column
     count = names.count(column)
     if count == 0:
-        raise DataError(path, 1, f"missing column {column!r} (header columns: {', '.join(names)})")
+        raise DataError(path, 1, f"missing column {column!r} (header columns: "
+                                 f"{_shortened(names)})")
     if count > 1:
         raise DataError(path, 1, f"column {column!r} appears {count} times in the header")
     return names.index(column)
+
+
+def _shortened(names: list[str], most: int = 10, width: int = 30) -> str:
+    """The first column names of a header, each cut to `width` characters, for a message."""
+    shown = [name if len(name) <= width else name[:width] + "..." for name in names[:most]]
+    more = f", ... ({len(names)} columns)" if len(names) > most else ""
+    return ", ".join(shown) + more
 
 
 def _delimited_rows(path: PathLike, file_format: str) -> list[tuple[int, list[str]]]:

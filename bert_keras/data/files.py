@@ -53,9 +53,15 @@ def read_lines(path: PathLike) -> list[str]:
     """Returns the lines of a UTF-8 file (see `read_text`) without their `\\n` / `\\r\\n`.
 
     Only `\\n` ends a line: characters such as U+0085 or U+2028 that occur inside real sentences
-    stay in their line. A final line terminator does not make an extra empty line.
+    stay in their line. A final line terminator does not make an extra empty line. A file whose
+    lines end with a bare `\\r` (classic Mac OS) is refused: read by `\\n`, it would be one line.
     """
-    lines = read_text(path).split("\n")
+    text = read_text(path)
+    first = text.split("\n", 1)[0].rstrip("\r")
+    if "\r" in first:
+        raise DataError(path, 1, "lines end with a bare carriage return (\\r, classic Mac OS); "
+                                 "save the file with \\n line endings")
+    lines = text.split("\n")
     if lines[-1] == "":
         lines.pop()
     return [line[:-1] if line.endswith("\r") else line for line in lines]

@@ -76,12 +76,24 @@ def test_headerless_columns_by_index(tmp_path):
         ("float_class.jsonl", '{"text": "a", "label": 0.5}\n', 1,
          ["column 'label'", "0.5 is not text or an integer"]),
         ("quote.csv", 'text,label\n"open,1\n', 2, ["malformed CSV"]),
+        ("mac.tsv", "text\tlabel\rgood\t1\rbad\t0\r", 1,
+         ["lines end with a bare carriage return", "\\n line endings"]),
+        ("mac.jsonl", '{"text": "a", "label": 1}\r{"text": "b", "label": 0}\r', 1,
+         ["lines end with a bare carriage return"]),
     ],
 )
 def test_errors_name_file_line_and_problem(tmp_path, name, text, line, fragments):
     path = write(tmp_path / name, text)
     with raises_data_error(path, line, *fragments):
         read_table(path, "text", "label")
+
+
+def test_a_long_header_is_not_quoted_whole(tmp_path):
+    path = write(tmp_path / "wide.tsv", "\t".join(f"column_{i}_" + "x" * 50 for i in range(500))
+                 + "\n" + "\t".join("1" * 500) + "\n")
+    with raises_data_error(path, 1, "missing column 'text'", "column_0_", "(500 columns)") as error:
+        read_table(path, "text", "label")
+    assert len(error.value.problem) < 500  # the header itself has 30,000 characters
 
 
 @pytest.mark.parametrize("value, problem", [("high", "label 'high' is not a number"),

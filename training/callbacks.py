@@ -313,27 +313,31 @@ def make_callbacks(output_dir: str, monitor: str | None = "val_loss", mode: str 
     return callbacks + [keras.callbacks.CSVLogger(history_csv, append=True)]
 
 
-def fit(model: keras.Model, train_data: tf.data.Dataset, epochs: int, steps_per_epoch: int,
-        validation_data: tf.data.Dataset | None = None,
+def fit(model: keras.Model, train_data: Callable[[], tf.data.Dataset], epochs: int,
+        steps_per_epoch: int, validation_data: tf.data.Dataset | None = None,
         callbacks: Sequence[keras.callbacks.Callback] = (), delete_backup: bool = False,
         verbose: str | int = "auto") -> dict[str, list[float]]:
     """`model.fit` for `epochs * steps_per_epoch` batches that resumes a crashed run exactly.
 
-    `train_data` yields batches in a reproducible order (a seeded shuffle) and is repeated.
-    (A seeded shuffle with `reshuffle_each_iteration=True` gives another, still reproducible,
-    order once a strategy distributes it (TF 2.21); compare runs across strategies with
-    `reshuffle_each_iteration=False`.)
+    `train_data` builds one pass over the training batches, in a seeded order (a seeded
+    shuffle, which may reshuffle each pass); the passes are repeated for as long as training
+    runs. It is a function, called again for every `model.fit` below, because a seeded
+    shuffle's later orders depend on how many iterators its dataset object has made: built
+    anew, pass `k` of the repeated data always has the same order. (Distributed by a
+    strategy, such a shuffle gives other, still reproducible, orders (TF 2.21): compare runs
+    across strategies with `reshuffle_each_iteration=False`.)
     With a `StepBackup` among `callbacks` (as `make_callbacks` returns), the newest backup is
     restored first: training continues at the saved step, inside the interrupted epoch, on
-    the batches that follow the ones already trained (`train_data.repeat().skip(step)`, which
-    reads and drops those batches). Keep `steps_per_epoch` and the data the same across
-    restarts. Returns the merged history (`{}` if the backup shows the run had finished).
+    the batches that follow the ones already trained (`repeat().skip(step)`, which reads and
+    drops those batches), and every later epoch sees the batches an uninterrupted run sees.
+    Keep `steps_per_epoch` and the data the same across restarts. Returns the merged history
+    (`{}` if the backup shows the run had finished).
 
     Example:
         >>> import tempfile
         >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
         >>> model.compile("sgd", "mse")
-        >>> data = tf.data.Dataset.from_tensors(([[1.0]], [[2.0]]))
+        >>> data = lambda: tf.data.Dataset.from_tensors(([[1.0]], [[2.0]]))
         >>> history = fit(model, data, epochs=2, steps_per_epoch=3, verbose=0,
         ...               callbacks=make_callbacks(tempfile.mkdtemp(), monitor="loss"))
         >>> len(history["loss"]), int(model.optimizer.iterations)
@@ -345,7 +349,7 @@ def fit(model: keras.Model, train_data: tf.data.Dataset, epochs: int, steps_per_
     history: dict[str, list[float]] = {}
     while epoch < epochs:
         last_epoch = epoch + 1 if offset else epochs
-        result = model.fit(train_data.repeat().skip(epoch * steps_per_epoch + offset),
+        result = model.fit(train_data().repeat().skip(epoch * steps_per_epoch + offset),
                            validation_data=validation_data, initial_epoch=epoch,
                            epochs=last_epoch, steps_per_epoch=steps_per_epoch - offset,
                            callbacks=list(callbacks), verbose=verbose, shuffle=False)

@@ -54,9 +54,6 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     add_run_arguments(finetune, optimizer="adamw")
     finetune.add_argument("--max-train-examples", type=int,
                           help="use only the first N training examples")
-    finetune.add_argument("--restart", action="store_true",
-                          help="delete a backup in --output-dir and start afresh (without it, "
-                               "a backup is resumed only when settings and data are the same)")
     finetune.set_defaults(func=run_finetune)
 
     evaluate = subparsers.add_parser("evaluate", help="score a fine-tuned model on dev data")
@@ -83,7 +80,8 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 def add_run_arguments(parser: argparse.ArgumentParser, optimizer: str) -> None:
     """The options every training command shares: optimizer, weight decay, strategy,
-    precision, XLA, seed and crash backups (`optimizer` is the default optimizer)."""
+    precision, XLA, seed, crash backups and restarting (`optimizer` is the default
+    optimizer)."""
     parser.add_argument("--weight-decay", type=float, default=0.01)
     parser.add_argument("--optimizer", choices=("adamw", "lamb"), default=optimizer)
     parser.add_argument("--strategy", default="auto",
@@ -95,6 +93,9 @@ def add_run_arguments(parser: argparse.ArgumentParser, optimizer: str) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--save-every", type=int, default=None,
                         help="back up for crash recovery every N batches (default: each epoch)")
+    parser.add_argument("--restart", action="store_true",
+                        help="delete a backup in --output-dir and start afresh (without it, "
+                             "a backup is resumed only when settings and data are the same)")
 
 
 def _add_data_arguments(parser: argparse.ArgumentParser) -> None:

@@ -129,10 +129,13 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
 
     batch = global_batch_size(distribution, batch_size)
     drop = needs_drop_remainder(distribution)
-    train_data = recipe.dataset(train_records, tokenizer, seq_length, batch, shuffle=True,
-                                seed=seed, drop_remainder=drop)
+    def train_pass() -> tf.data.Dataset:
+        return recipe.dataset(train_records, tokenizer, seq_length, batch, shuffle=True,
+                              seed=seed, drop_remainder=drop)
+
+    unused_passes = [train_pass()]
     # Batches per epoch, counted on the data itself: a QA example can make several windows.
-    steps_per_epoch = int(train_data.cardinality())
+    steps_per_epoch = int(unused_passes[0].cardinality())
     if steps_per_epoch < 1:
         raise ValueError(f"{task}: the training data gives no full batch of {batch} "
                          f"(cardinality {steps_per_epoch}); lower --batch-size")
@@ -163,7 +166,9 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
     callbacks = make_callbacks(output_dir, monitor=recipe.monitor, mode=recipe.mode,
                                save_freq=save_every, strategy=distribution,
                                dev_metrics=dev_metrics, batch_size=batch)
-    fit(model, train_data, epochs=epochs, steps_per_epoch=steps_per_epoch,
+    # The pass built for counting serves the first `model.fit`; a resumed run builds another.
+    fit(model, lambda: unused_passes.pop() if unused_passes else train_pass(),
+        epochs=epochs, steps_per_epoch=steps_per_epoch,
         validation_data=dev_data, callbacks=callbacks, verbose=verbose)
     best = os.path.join(output_dir, BEST_MODEL_FILE)
     if os.path.exists(best):

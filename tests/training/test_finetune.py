@@ -130,3 +130,26 @@ def test_a_run_directory_resumes_only_its_own_settings(tmp_path, capsys):
     assert "--restart: deleting the backup and the training history" in capsys.readouterr().out
     history = (run / "history.csv").read_text().splitlines()
     assert len(history) == 3  # a header and the two epochs of the new run
+
+
+@pytest.mark.parametrize("task", ["sst2", "conll2003", "squad"])
+def test_training_data_built_anew_repeats_the_same_passes(task):
+    """What exact resume needs of every recipe (see `callbacks.fit`): the repeated training
+    data, built anew, yields the same batches pass after pass; and the passes differ."""
+    from bert_keras.text import BertTokenizer
+    from bert_keras.training.tasks import get_recipe
+
+    recipe = get_recipe(task)
+    records = recipe.read(None, str(TASKS / FILES[task][0]), str(TASKS / FILES[task][1]),
+                          {}).train
+    tokenizer = BertTokenizer(VOCAB, lowercase=True)
+
+    def three_passes():
+        data = recipe.dataset(records, tokenizer, 64, 4, shuffle=True, seed=7)
+        return [np.asarray(inputs["input_word_ids"]).tolist()
+                for inputs, *_ in data.repeat(3)], int(data.cardinality())
+
+    batches, per_pass = three_passes()
+    assert three_passes()[0] == batches
+    passes = [batches[start:start + per_pass] for start in range(0, 3 * per_pass, per_pass)]
+    assert passes[0] != passes[1] != passes[2]

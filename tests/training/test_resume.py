@@ -11,7 +11,8 @@ sys.path.insert(0, str(Path(__file__).with_name("workers")))
 from launch import Worker, train  # noqa: E402
 
 # 3 epochs of 5 steps; backups every 2 steps and at each epoch end.
-SCHEDULE = ("--epochs", "3", "--steps-per-epoch", "5", "--save-freq", "2")
+# A new order every epoch, as the recipes' training data has.
+SCHEDULE = ("--epochs", "3", "--steps-per-epoch", "5", "--save-freq", "2", "--reshuffle")
 
 
 def test_killed_run_resumes_mid_epoch_and_ends_like_an_uninterrupted_one(tmp_path):

@@ -65,7 +65,8 @@ def run_pretrain(args: argparse.Namespace) -> int:
             accumulation_steps=args.accumulation_steps, learning_rate=args.learning_rate,
             warmup_ratio=args.warmup_ratio, weight_decay=args.weight_decay,
             optimizer=args.optimizer, strategy=args.strategy, precision=args.precision,
-            xla=args.xla, seed=args.seed, save_every=args.save_every or "epoch")
+            xla=args.xla, seed=args.seed, save_every=args.save_every or "epoch",
+            restart=args.restart)
     except _EXPECTED_ERRORS as error:
         print(f"bert-keras pretrain: {error}", file=sys.stderr)
         return 1

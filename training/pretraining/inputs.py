@@ -7,7 +7,8 @@ masked positions) and `nsp_logits` (1 when segment B is a random sentence); the 
 sample weights are `masked_lm_weights` (0 for padding predictions).
 
 Example:
-    >>> data, count, metadata = record_dataset("runs/wiki_data", batch_size=32)  # doctest: +SKIP
+    >>> metadata = record_metadata("runs/wiki_data")  # doctest: +SKIP
+    >>> one_pass = record_batches("runs/wiki_data", metadata, batch_size=32)  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -57,15 +58,12 @@ def shard_files(data_dir: str, metadata: dict[str, Any] | None = None) -> list[s
     return files
 
 
-def record_dataset(data_dir: str, batch_size: int, shuffle: bool = True, seed: int = 0,
-                   max_seq_length: int | None = None, max_predictions: int | None = None,
-                   shuffle_buffer: int = 10_000) -> tuple[tf.data.Dataset, int, dict[str, Any]]:
-    """Batches of the shards in `data_dir`, with the number of instances and the metadata.
+def record_metadata(data_dir: str, max_seq_length: int | None = None,
+                    max_predictions: int | None = None) -> dict[str, Any]:
+    """The metadata of the shards in `data_dir`, checked to parse, with `num_instances`.
 
     Lengths come from the directory's `metadata.json`; shards made elsewhere (no metadata)
-    need `max_seq_length` and `max_predictions` and are counted once. Batches are always full
-    (`drop_remainder`): pretraining shapes stay static, as TPUs and several workers need.
-    The order is a seeded shuffle, reproducible for a resume.
+    need `max_seq_length` and `max_predictions` and are counted once, here.
     """
     if os.path.exists(os.path.join(data_dir, METADATA_FILE)):
         metadata = read_metadata(data_dir)
@@ -85,9 +83,23 @@ def record_dataset(data_dir: str, batch_size: int, shuffle: bool = True, seed: i
             f"{files[0]}: records do not parse as sequences of {metadata['max_seq_length']} "
             f"tokens with {metadata['max_predictions_per_seq']} predictions (give the lengths "
             f"they were made with): {error.message.splitlines()[-1].strip()}") from None
-    dataset = records
+    return metadata
+
+
+def record_batches(data_dir: str, metadata: dict[str, Any], batch_size: int,
+                   shuffle: bool = True, seed: int = 0,
+                   shuffle_buffer: int = 10_000) -> tf.data.Dataset:
+    """One pass over the shards in `data_dir` (described by `record_metadata`) in batches.
+
+    Batches are always full (`drop_remainder`): pretraining shapes stay static, as TPUs and
+    several workers need. The order is a seeded shuffle that differs from pass to pass of the
+    repeated dataset; a dataset built anew repeats the same sequence of passes (exact resume).
+    """
+    files = shard_files(data_dir, metadata)
+    dataset = parse_records(files, metadata["max_seq_length"],
+                            metadata["max_predictions_per_seq"])
     if shuffle:
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size, drop_remainder=True).map(
         to_model_inputs, num_parallel_calls=tf.data.AUTOTUNE)
-    return dataset.prefetch(tf.data.AUTOTUNE), int(metadata["num_instances"]), metadata
+    return dataset.prefetch(tf.data.AUTOTUNE)

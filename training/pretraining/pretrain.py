@@ -31,10 +31,10 @@ from bert_keras.model_files import save_model
 from bert_keras.models import bert_encoder, bert_pretrainer, encoder_of
 from bert_keras.text.vocab import load_vocabulary
 from bert_keras.training.callbacks import fit, make_callbacks
-from bert_keras.training.finetune import (MODEL_FILE, TASK_FILE, VOCAB_FILE, Init, resolve_init,
-                                          write_json)
+from bert_keras.training.finetune import (MODEL_FILE, TASK_FILE, VOCAB_FILE, Init,
+                                          check_backup_settings, resolve_init, write_json)
 from bert_keras.training.optimization import make_optimizer
-from bert_keras.training.pretraining.inputs import record_dataset
+from bert_keras.training.pretraining.inputs import record_batches, record_metadata, shard_files
 from bert_keras.training.pretraining.records import METADATA_FILE, read_metadata
 from bert_keras.training.pretraining.text_inputs import text_dataset
 from bert_keras.training.strategy import global_batch_size, is_chief, make_strategy, set_precision
@@ -64,6 +64,11 @@ def _build_pretrainer(source: str, vocabulary_size: int) -> keras.Model:
     return pretrainer
 
 
+def _file_sizes(paths: Sequence[str]) -> dict[str, int]:
+    """The size of each data file: what tells, cheaply, that a run's data changed."""
+    return {path: os.path.getsize(path) for path in paths}
+
+
 def _compile(model: keras.Model, optimizer: keras.optimizers.Optimizer, xla: bool) -> None:
     model.compile(
         optimizer=optimizer,
@@ -86,7 +91,7 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
              warmup_ratio: float = 0.01, weight_decay: float = 0.01, optimizer: str = "lamb",
              strategy: str | tf.distribute.Strategy = "auto", precision: str = "auto",
              xla: bool = False, seed: int = 0, save_every: int | str = "epoch",
-             verbose: str | int = "auto",
+             verbose: str | int = "auto", restart: bool = False,
              callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict[str, float]:
     """Pretrains (or continues pretraining) a BERT model with MLM + NSP; returns the last
     epoch's metrics (`loss`, `mlm_logits_loss`, `mlm_logits_accuracy`, `nsp_logits_accuracy`).
@@ -99,7 +104,8 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
     batches of `batch_size` per replica. `steps_per_epoch` (batches, a multiple of
     `accumulation_steps`) sets how often metrics are logged and the run is backed up;
     `num_train_steps` is rounded up to whole epochs. `callbacks` are added to the run's own (backup,
-    TensorBoard, CSV history).
+    TensorBoard, CSV history). A backup in `output_dir` is resumed only with the same settings
+    and data (a ValueError names what changed); `restart` deletes it and starts afresh.
 
     Example:
         >>> pretrain("runs/bert", "uncased_L-12_H-768_A-12", text_files=["corpus.txt"],
@@ -116,17 +122,22 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
     source = _resolve(init, data_dir, vocab, cased)
     batch = global_batch_size(distribution, batch_size)
     if data_dir is not None:
-        train_data, instances, metadata = record_dataset(
-            data_dir, batch, seed=seed, max_seq_length=seq_length,
-            max_predictions=max_predictions)
+        metadata = record_metadata(data_dir, seq_length, max_predictions)
+        instances = int(metadata["num_instances"])
+
+        def train_pass() -> tf.data.Dataset:
+            return record_batches(data_dir, metadata, batch, seed=seed)
         seq_length = int(metadata["max_seq_length"])
         max_predictions = int(metadata["max_predictions_per_seq"])
     else:
         seq_length, max_predictions = seq_length or 128, max_predictions or 20
-        train_data, instances = text_dataset(
+        text_batches, instances = text_dataset(
             text_files, source.vocab, source.lowercase, batch, seq_length=seq_length,
             max_predictions=max_predictions, masked_lm_prob=masked_lm_prob,
             whole_word=whole_word_mask, seed=seed)
+
+        def train_pass() -> tf.data.Dataset:  # endless; every iterator yields the same
+            return text_batches
     total_batches = num_train_steps * accumulation_steps
     steps_per_epoch = min(steps_per_epoch, total_batches)
     if steps_per_epoch % accumulation_steps:
@@ -146,9 +157,21 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
           f"of {batch} (global), {accumulation_steps} batch(es) per update, "
           f"{epochs * steps_per_epoch // accumulation_steps} updates, "
           f"{distribution.num_replicas_in_sync} replica(s), {policy}", flush=True)
+    settings = {
+        "init": init, "vocab": source.vocab, "lowercase": source.lowercase,
+        "data": data_dir or list(text_files or ()), "data_files": _file_sizes(
+            shard_files(data_dir, metadata) if data_dir else text_files),
+        "seq_length": seq_length, "max_predictions": max_predictions,
+        "masked_lm_prob": masked_lm_prob, "whole_word_mask": whole_word_mask,
+        "global_batch_size": batch, "num_train_steps": num_train_steps,
+        "steps_per_epoch": steps_per_epoch, "accumulation_steps": accumulation_steps,
+        "learning_rate": learning_rate, "warmup_ratio": warmup_ratio,
+        "weight_decay": weight_decay, "optimizer": optimizer, "precision": str(policy),
+        "seed": seed}
+    check_backup_settings(output_dir, settings, restart, write=is_chief(distribution))
     run_callbacks = make_callbacks(output_dir, monitor=None, save_freq=save_every,
                                    strategy=distribution, batch_size=batch)
-    history = fit(model, train_data, epochs=epochs, steps_per_epoch=steps_per_epoch,
+    history = fit(model, train_pass, epochs=epochs, steps_per_epoch=steps_per_epoch,
                   callbacks=[*run_callbacks, *callbacks], verbose=verbose)
     result = {name: float(values[-1]) for name, values in history.items()}
     if is_chief(distribution):

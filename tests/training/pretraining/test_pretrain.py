@@ -103,7 +103,7 @@ def test_killed_pretraining_resumes_at_the_saved_step(tmp_path):
     finally:
         crashed.kill()  # SIGKILL mid-epoch (epoch 2 of 3, after its second batch)
     assert sorted(p.name for p in (tmp_path / "run" / "backup").iterdir()) == [
-        "step-6.seeds.npz", "step-6.weights.h5"]
+        "settings.json", "step-6.seeds.npz", "step-6.weights.h5"]
     assert not (tmp_path / "run" / "model.keras").exists()
     resumed = Worker("--output", str(tmp_path / "run"), script=PRETRAIN_WORKER)
     try:
@@ -174,3 +174,26 @@ def test_pretrain_from_shards_with_and_without_metadata(tmp_path, capsys):
     assert "do not parse as sequences of 128 tokens with 20 predictions" in (
         capsys.readouterr().err)
     assert main(args + ["--seq-length", "32", "--max-predictions", "5"]) == 0
+
+
+def test_a_pretraining_run_directory_resumes_only_its_own_settings(tmp_path, capsys):
+    """As for finetune: rerunning into a run with other data or settings names what changed
+    (it used to restore the old backup and train nothing); --restart starts afresh."""
+    run = tmp_path / "run"
+
+    def command(text, steps, *extra):
+        return ["pretrain", "--text", text, "--init", "tiny", "--vocab", VOCAB,
+                "--seq-length", "32", "--max-predictions", "5", "--batch-size", "4",
+                "--num-train-steps", steps, "--steps-per-epoch", "2", "--output-dir", str(run),
+                *extra]
+
+    assert main(command(SAMPLE, "2")) == 0
+    capsys.readouterr()
+    assert main(command(WIKI, "4")) == 1
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and "holds the backup of a run with other settings" in error
+    assert "num_train_steps: 2 -> 4" in error and "sample_text.txt" in error
+    assert main(command(WIKI, "4", "--restart")) == 0
+    assert "--restart: deleting the backup" in capsys.readouterr().out
+    history = (run / "history.csv").read_text().splitlines()
+    assert len(history) == 3  # a header and the two epochs of the new run

@@ -120,3 +120,24 @@ def test_read_metadata(tmp_path):
         read_metadata(tmp_path)
     (tmp_path / METADATA_FILE).write_text(json.dumps({"max_seq_length": 10}))
     assert read_metadata(tmp_path) == {"max_seq_length": 10}
+
+
+def test_record_passes_differ_and_a_dataset_built_anew_repeats_them(tmp_path):
+    """A resumed run builds its data anew and skips the batches it trained: it must see the
+    batches an uninterrupted run sees, in every later pass too."""
+    from bert_keras.training.pretraining.inputs import record_batches, record_metadata
+
+    _write(tmp_path / "part-00000.tfrecord", [_instance(token) for token in range(10, 20)])
+    metadata = record_metadata(str(tmp_path), max_seq_length=SEQ, max_predictions=PREDICTIONS)
+    assert metadata["num_instances"] == 10
+
+    def three_passes(skip=0):
+        batches = record_batches(str(tmp_path), metadata, batch_size=2, seed=3).repeat()
+        return [targets["mlm_logits"][:, 0].numpy().tolist()
+                for _, targets, _ in batches.skip(skip).take(15 - skip)]
+
+    uninterrupted = three_passes()
+    assert three_passes() == uninterrupted and three_passes(skip=7) == uninterrupted[7:]
+    passes = [sum(uninterrupted[start:start + 5], []) for start in (0, 5, 10)]
+    assert all(sorted(one_pass) == list(range(10, 20)) for one_pass in passes)
+    assert len({tuple(one_pass) for one_pass in passes}) == 3

@@ -26,6 +26,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--global-batch", type=int, default=8)
     parser.add_argument("--save-freq", type=int, default=2)
     parser.add_argument("--pause-at-step", type=int, default=0)
+    parser.add_argument("--reshuffle", action="store_true",
+                        help="a new order every epoch (compare runs of one strategy only)")
     parser.add_argument("--dev-metrics", action="store_true",
                         help="score every epoch with DevMetrics (predict on all examples)")
     return parser.parse_args()
@@ -68,10 +70,12 @@ def main() -> None:
     labels = (ids[:, 1] % 2).astype("int32")
     x = {"input_word_ids": ids, "input_mask": np.ones_like(ids),
          "input_type_ids": np.zeros_like(ids)}
-    data = tf.data.Dataset.from_tensor_slices((x, labels)).shuffle(
-        examples, seed=1, reshuffle_each_iteration=False)
     per_replica = args.global_batch // strategy.num_replicas_in_sync
-    train = batch_for_strategy(data, strategy, per_replica)
+
+    def train_pass():
+        data = tf.data.Dataset.from_tensor_slices((x, labels)).shuffle(
+            examples, seed=1, reshuffle_each_iteration=args.reshuffle)
+        return batch_for_strategy(data, strategy, per_replica)
 
     config = BertConfig(vocab_size=99, hidden_size=32, num_layers=2, num_heads=4,
                         intermediate_size=64, max_position_embeddings=64, dropout_rate=0.0,
@@ -95,7 +99,7 @@ def main() -> None:
     backup = next(c for c in callbacks if isinstance(c, StepBackup))
     print(f"replicas {strategy.num_replicas_in_sync}", flush=True)
     print(f"resumed from step {backup.latest_step()}", flush=True)
-    history = fit(model, train, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
+    history = fit(model, train_pass, epochs=args.epochs, steps_per_epoch=args.steps_per_epoch,
                   callbacks=callbacks + [Steps(backup)], verbose=0)
     full = tf.data.Dataset.from_tensor_slices((x, labels)).batch(args.global_batch)
     np.savez(args.result, replicas=strategy.num_replicas_in_sync, chief=is_chief(strategy),

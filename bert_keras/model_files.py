@@ -2,7 +2,10 @@
 
 `save_model` writes a `.keras` file under a temporary name in the same folder and renames it
 into place, so a crash, a kill or a full disk never leaves a truncated model where a complete
-one is expected (a reader sees the old file or the new one).
+one is expected (a reader sees the old file or the new one). Exports do the same with their
+version folders. The temporary names (`partial_path`) carry the writer's process id and host,
+so that `remove_abandoned_partials` can remove what killed writers left without touching the
+work of running ones.
 
 Example:
     >>> save_model(model, "runs/sst2/model.keras")  # doctest: +SKIP
@@ -11,17 +14,67 @@ Example:
 from __future__ import annotations
 
 import os
+import shutil
+import socket
 
 import keras
 
+PARTIAL_PREFIX = ".partial-"
+
+
+def partial_path(path: str | os.PathLike) -> str:
+    """Where this process writes `path` before renaming it into place: beside it, as
+    `.partial-<pid>@<host>@<name>` (the name last: Keras wants its `.keras` suffix).
+
+    Example:
+        >>> name = os.path.basename(partial_path("runs/x/model.keras"))
+        >>> name.startswith(f".partial-{os.getpid()}@"), name.endswith("@model.keras")
+        (True, True)
+    """
+    folder, name = os.path.split(os.path.abspath(path))
+    return os.path.join(folder, f"{PARTIAL_PREFIX}{os.getpid()}@{socket.gethostname()}@{name}")
+
+
+def remove_abandoned_partials(folder: str | os.PathLike) -> list[str]:
+    """Removes the partial files and folders in `folder` whose writer, a process of this host,
+    is gone (killed while writing); returns their paths. Those of running processes, and
+    those written on other hosts (a shared file system), stay."""
+    removed = []
+    for name in os.listdir(folder):
+        if not name.startswith(PARTIAL_PREFIX):
+            continue
+        pid, _, rest = name[len(PARTIAL_PREFIX):].partition("@")
+        host = rest.partition("@")[0]
+        if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
+            path = os.path.join(folder, name)
+            if os.path.isdir(path):
+                shutil.rmtree(path, ignore_errors=True)
+            elif os.path.exists(path):
+                os.remove(path)
+            removed.append(path)
+    return removed
+
+
+def _alive(pid: int) -> bool:
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # someone else's process
+        return True
+    return True
+
 
 def save_model(model: keras.Model, path: str | os.PathLike) -> None:
-    """Saves `model` to `path` (a `.keras` file) atomically; an OSError names `path`."""
+    """Saves `model` to `path` (a `.keras` file) atomically; an OSError names `path`.
+
+    What killed saves to the same folder left behind is removed first.
+    """
     path = os.fspath(path)
-    folder = os.path.dirname(os.path.abspath(path))
-    partial = os.path.join(folder, f".partial-{os.getpid()}-{os.path.basename(path)}")
+    partial = partial_path(path)
     try:
-        os.makedirs(folder, exist_ok=True)
+        os.makedirs(os.path.dirname(partial), exist_ok=True)
+        remove_abandoned_partials(os.path.dirname(partial))
         model.save(partial)
         os.replace(partial, path)
     except OSError as error:

@@ -16,17 +16,21 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import errno
 import os
+import re
 import shutil
 from typing import Sequence
 
 import keras
+import tensorflow as tf
 
 from bert_keras.export.graph_check import check_saved_model
 from bert_keras.export.model_repository import versions
 from bert_keras.export.run_dir import load_trained
 from bert_keras.export.signatures import serving_functions
 from bert_keras.export.warmup import WARMUP_FILE, default_warmup_inputs, write_warmup_requests
+from bert_keras.model_files import partial_path, remove_abandoned_partials
 
 # Class names in label-id order (classifiers and taggers), for clients and `Classify`.
 LABELS_FILE = os.path.join("assets.extra", "label_names.txt")
@@ -39,31 +43,6 @@ class Exported:
     path: str
     kind: str
     signatures: tuple[str, ...]
-
-
-PARTIAL_PREFIX = ".partial-"
-
-
-def _alive(pid: int) -> bool:
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:  # someone else's process
-        return True
-    return True
-
-
-def remove_abandoned_partials(output: str) -> list[str]:
-    """Removes the `.partial-<version>-<pid>` folders of exports whose process is gone (killed
-    mid-export); returns their paths. Those of running exports stay."""
-    removed = []
-    for name in os.listdir(output):
-        pid = name.rsplit("-", 1)[-1]
-        if name.startswith(PARTIAL_PREFIX) and pid.isdigit() and not _alive(int(pid)):
-            shutil.rmtree(os.path.join(output, name), ignore_errors=True)
-            removed.append(os.path.join(output, name))
-    return removed
 
 
 def export_model(model_dir: str, output: str, version: int | None = None,
@@ -86,7 +65,7 @@ def export_model(model_dir: str, output: str, version: int | None = None,
     trained = load_trained(model_dir)
     os.makedirs(output, exist_ok=True)
     remove_abandoned_partials(output)
-    partial = os.path.join(output, f"{PARTIAL_PREFIX}{version}-{os.getpid()}")
+    partial = partial_path(final)
     shutil.rmtree(partial, ignore_errors=True)
     try:
         archive = keras.export.ExportArchive()
@@ -103,6 +82,9 @@ def export_model(model_dir: str, output: str, version: int | None = None,
             with open(os.path.join(partial, LABELS_FILE), "w", encoding="utf-8") as file:
                 file.write("".join(f"{name}\n" for name in trained.label_names))
         os.rename(partial, final)
+    except tf.errors.OpError as error:  # a full disk while TensorFlow writes the variables
+        reason = re.sub(r"\s*\[Op:\w+\]$", "", error.message.rsplit("; ", 1)[-1]).strip()
+        raise OSError(errno.EIO, f"cannot write {final}: {reason}") from None
     finally:
         shutil.rmtree(partial, ignore_errors=True)
     return Exported(final, trained.kind, tuple(sorted(functions)))

@@ -2,6 +2,7 @@
 
 import json
 import os
+import socket
 import subprocess
 import sys
 
@@ -135,16 +136,39 @@ def test_failed_export_leaves_nothing(trained_runs, tmp_path, monkeypatch):
     assert os.listdir(tmp_path / "m") == []
 
 
+def test_a_full_disk_during_export_is_one_line_and_leaves_nothing(trained_runs, tmp_path,
+                                                                    monkeypatch, capsys):
+    """TensorFlow reports a full disk while writing variables as a ResourceExhaustedError
+    (seen on a full tmpfs, with a traceback); the command names the version folder."""
+    from bert_keras.export import saved_model
+
+    def full_disk(path, *args, **kwargs):  # while the version is being written
+        raise tf.errors.ResourceExhaustedError(
+            None, None, "{{function_node __wrapped__SaveV2}} " + path + "/variables/part-0; No "
+            "space left on device [Op:SaveV2]")
+
+    monkeypatch.setattr(saved_model, "check_saved_model", full_disk)
+    base = tmp_path / "models" / "sst2"
+    assert main(["export", "--model", trained_runs("sst2"), "--output", str(base)]) == 1
+    err = capsys.readouterr().err
+    assert err.splitlines()[-1] == f"bert-keras export: cannot write {base / '1'}: No space " \
+                                   "left on device" and "Traceback" not in err
+    assert os.listdir(base) == []
+
+
 def test_a_killed_exports_partial_folder_is_removed_by_the_next_export(trained_runs, tmp_path):
     base = tmp_path / "models" / "sst2"
     exited = subprocess.Popen(["true"])
     exited.wait()
-    abandoned = base / f".partial-1-{exited.pid}"  # its export was killed
-    running = base / f".partial-7-{os.getpid()}"  # an export still in progress
-    for folder in (abandoned, running):
+    host = socket.gethostname()
+    abandoned = base / f".partial-{exited.pid}@{host}@1"  # its export was killed
+    running = base / f".partial-{os.getpid()}@{host}@7"  # an export still in progress
+    elsewhere = base / f".partial-{exited.pid}@another-{host}@2"  # on a shared file system
+    for folder in (abandoned, running, elsewhere):
         (folder / "variables").mkdir(parents=True)
     exported = export_model(trained_runs("sst2"), str(base))
-    assert sorted(os.listdir(base)) == [running.name, "1"] and exported.path.endswith("1")
+    assert sorted(os.listdir(base)) == sorted([running.name, elsewhere.name, "1"])
+    assert exported.path.endswith("1")
 
 
 def test_not_a_run_directory_is_a_clear_error(tmp_path, capsys):

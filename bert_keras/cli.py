@@ -34,8 +34,27 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    """Runs a subcommand; an `OSError` it does not handle itself (a full disk, a folder that
+    cannot be written) ends it with a one-line message naming the file and exit status 1."""
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except OSError as error:
+        print(f"bert-keras {args.command}: {describe_os_error(error)}", file=sys.stderr)
+        return 1
+
+
+def describe_os_error(error: OSError) -> str:
+    """`error` in one line: the file it concerns (when known) and what went wrong.
+
+    Example:
+        >>> describe_os_error(OSError(28, "No space left on device", "runs/x/model.keras"))
+        'runs/x/model.keras: No space left on device'
+    """
+    message = error.strerror or str(error)
+    if error.filename and str(error.filename) not in message:
+        message = f"{error.filename}: {message}"
+    return " ".join(message.split())
 
 
 if __name__ == "__main__":

@@ -16,12 +16,13 @@ plus `fit` resume at the exact step, with the data at the same position.
 Example:
     >>> import tempfile
     >>> [type(c).__name__ for c in make_callbacks(tempfile.mkdtemp(), tensorboard=False)]
-    ['StepBackup', 'ModelCheckpoint', 'CSVLogger']
+    ['StepBackup', 'BestModel', 'HistoryLogger']
 """
 
 from __future__ import annotations
 
 import csv
+import errno
 import importlib.util
 import os
 import re
@@ -33,6 +34,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from bert_keras.model_files import save_model
 from bert_keras.training.strategy import is_chief
 
 _BACKUP_FILE = re.compile(r"^step-(\d+)\.weights\.h5$")
@@ -41,8 +43,7 @@ BACKUP_DIR = "backup"
 LOGS_DIR = "logs"
 HISTORY_FILE = "history.csv"
 BEST_MODEL_FILE = "best.keras"
-BEST_WEIGHTS_FILE = "best.weights.h5"
-TRAINING_STATE = (BACKUP_DIR, LOGS_DIR, HISTORY_FILE, BEST_MODEL_FILE, BEST_WEIGHTS_FILE)
+TRAINING_STATE = (BACKUP_DIR, LOGS_DIR, HISTORY_FILE, BEST_MODEL_FILE)
 
 
 def delete_training_state(output_dir: str) -> None:
@@ -62,7 +63,9 @@ class StepBackup(keras.callbacks.Callback):
     `step-<N>.seeds.npz`), where N counts the batches trained.
 
     Each file is written under a temporary name and then renamed, so a kill while saving
-    leaves the previous backup intact; older backups are removed afterwards. With
+    leaves the previous backup intact (`restore` removes what it left); older backups are
+    removed afterwards. A save that fails, or that the disk has no room for, raises an
+    `OSError` naming the backup and leaves the previous one. With
     `write=False` (multi-worker runs, on all but the chief) it restores but never writes, so
     every worker must see the chief's `backup_dir` (a shared file system or bucket).
     Resume through `bert_keras.training.callbacks.fit`, which restores the backup, skips the batches
@@ -99,6 +102,8 @@ class StepBackup(keras.callbacks.Callback):
 
     def restore(self, model: keras.Model) -> int:
         """Loads the newest backup into `model` (built and compiled) and returns its step."""
+        if self.write:
+            self._remove_partials()  # of a save that was killed
         self.step = self._saved_step = self.latest_step()
         if self.step:
             if model.optimizer is None:
@@ -136,16 +141,45 @@ class StepBackup(keras.callbacks.Callback):
         if not self.write:
             return
         older = self._backups()
+        weights = os.path.join(self.backup_dir, f"step-{self.step}.weights.h5")
         os.makedirs(self.backup_dir, exist_ok=True)
-        np.savez(self._seeds_path(self.step), *[v.numpy() for v in _seed_states(self.model)])
-        partial = os.path.join(self.backup_dir, "partial.weights.h5")
-        self.model.save_weights(partial)
-        os.replace(partial, os.path.join(self.backup_dir, f"step-{self.step}.weights.h5"))
+        self._check_free_space(weights)
+        try:
+            with open(self._partial(".seeds.npz"), "wb") as file:
+                np.savez(file, *[v.numpy() for v in _seed_states(self.model)])
+            self.model.save_weights(self._partial(".weights.h5"))
+            os.replace(self._partial(".seeds.npz"), self._seeds_path(self.step))
+            os.replace(self._partial(".weights.h5"), weights)
+        except OSError as error:  # h5py's messages span lines and do not name the file
+            self._remove_partials()
+            raise OSError(error.errno, f"cannot write the backup {weights}: "
+                          f"{os.strerror(error.errno) if error.errno else error}") from None
         for step, path in older.items():
             if step != self.step:
                 os.remove(path)
                 if os.path.exists(self._seeds_path(step)):
                     os.remove(self._seeds_path(step))
+
+    def _check_free_space(self, weights: str) -> None:
+        """Refuses a save that cannot fit: HDF5 crashes the process at exit (a segfault) after
+        a write that fills the disk, so the disk must not fill while h5py writes."""
+        variables = self.model.weights + (self.model.optimizer.variables
+                                          if self.model.optimizer else [])
+        needed = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in variables)
+        needed += needed // 20 + (1 << 20)  # HDF5's own structures, with room to spare
+        free = shutil.disk_usage(self.backup_dir).free
+        if free < needed:
+            raise OSError(errno.ENOSPC, f"cannot write the backup {weights}: it needs about "
+                                        f"{needed >> 20} MiB and the disk has {free >> 20} MiB free")
+
+    def _partial(self, suffix: str) -> str:
+        return os.path.join(self.backup_dir, f"partial{suffix}")
+
+    def _remove_partials(self) -> None:
+        """Removes what a save that failed or was killed left behind."""
+        for suffix in (".seeds.npz", ".weights.h5"):
+            if os.path.exists(self._partial(suffix)):
+                os.remove(self._partial(suffix))
 
     def _seeds_path(self, step: int) -> str:
         return os.path.join(self.backup_dir, f"step-{step}.seeds.npz")
@@ -219,7 +253,7 @@ class Throughput(keras.callbacks.Callback):
 
 class DevMetrics(keras.callbacks.Callback):
     """Scores the model with a task's own evaluation at the end of every epoch and adds each
-    metric to the epoch's logs as `val_<name>`, so that `ModelCheckpoint` can keep the best
+    metric to the epoch's logs as `val_<name>`, so that `BestModel` can keep the best
     model on it and `CSVLogger`/TensorBoard record it.
 
     For metrics Keras cannot compute batch by batch: SQuAD F1 after n-best decoding, seqeval
@@ -251,6 +285,53 @@ class DevMetrics(keras.callbacks.Callback):
                 f"{name}: {value:.4f}" for name, value in scores.items()), flush=True)
 
 
+class BestModel(keras.callbacks.Callback):
+    """Saves the model to `path` (a `.keras` file) after every epoch whose `monitor` value
+    beats `best` (the best so far; None: any value) in the direction of `mode`.
+
+    Keras' `ModelCheckpoint` writes the file in place, so a kill or a full disk while it
+    saves leaves a truncated best model; this one saves through `model_files.save_model`,
+    which replaces the file whole or not at all.
+
+    Example:
+        >>> callback = BestModel("runs/x/best.keras", "val_accuracy", "max", best=0.8)
+        >>> callback.improves(0.79), callback.improves(0.81)
+        (False, True)
+    """
+
+    def __init__(self, path: str, monitor: str, mode: str = "min", best: float | None = None):
+        super().__init__()
+        if mode not in ("min", "max"):
+            raise ValueError(f"mode must be 'min' or 'max', got {mode!r}")
+        self.path, self.monitor, self.mode, self.best = os.fspath(path), monitor, mode, best
+
+    def improves(self, value: float) -> bool:
+        """Whether `value` beats the best so far."""
+        if self.best is None:
+            return True
+        return value < self.best if self.mode == "min" else value > self.best
+
+    def on_epoch_end(self, epoch, logs=None):
+        value = (logs or {}).get(self.monitor)
+        if value is None:
+            raise KeyError(f"BestModel monitors {self.monitor!r}, which the epoch's logs lack "
+                           f"(they have: {', '.join(sorted(logs or {})) or 'nothing'})")
+        if self.improves(float(value)):
+            self.best = float(value)
+            save_model(self.model, self.path)
+
+
+class HistoryLogger(keras.callbacks.CSVLogger):
+    """Keras' `CSVLogger`, whose write errors (a full disk) name the file."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        try:
+            super().on_epoch_end(epoch, logs)
+        except OSError as error:
+            raise OSError(error.errno, f"cannot write {self.filename}: "
+                                       f"{error.strerror or error}") from None
+
+
 def _best_so_far(history_csv: str, monitor: str, mode: str) -> float | None:
     """The best `monitor` value in an earlier run's history, so `best.keras` survives a restart."""
     if not os.path.exists(history_csv):
@@ -264,7 +345,7 @@ def _best_so_far(history_csv: str, monitor: str, mode: str) -> float | None:
 
 def make_callbacks(output_dir: str, monitor: str | None = "val_loss", mode: str = "min",
                    save_freq: int | str = "epoch", strategy: tf.distribute.Strategy | None = None,
-                   save_weights_only: bool = False, tensorboard: bool | None = None,
+                   tensorboard: bool | None = None,
                    dev_metrics: DevMetrics | None = None,
                    batch_size: int | None = None) -> list[keras.callbacks.Callback]:
     """The callbacks of a training run writing to `output_dir` (see the module docstring).
@@ -300,17 +381,13 @@ def make_callbacks(output_dir: str, monitor: str | None = "val_loss", mode: str 
         return first + [backup]
     os.makedirs(output_dir, exist_ok=True)
     history_csv = os.path.join(output_dir, HISTORY_FILE)
-    best_path = os.path.join(output_dir,
-                             BEST_WEIGHTS_FILE if save_weights_only else BEST_MODEL_FILE)
     callbacks = first + [backup]
     if monitor is not None:
-        callbacks.append(keras.callbacks.ModelCheckpoint(
-            best_path, monitor=monitor, mode=mode, save_best_only=True,
-            save_weights_only=save_weights_only,
-            initial_value_threshold=_best_so_far(history_csv, monitor, mode)))
+        callbacks.append(BestModel(os.path.join(output_dir, BEST_MODEL_FILE), monitor, mode,
+                                   best=_best_so_far(history_csv, monitor, mode)))
     if (installed if tensorboard is None else tensorboard):
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(output_dir, LOGS_DIR)))
-    return callbacks + [keras.callbacks.CSVLogger(history_csv, append=True)]
+    return callbacks + [HistoryLogger(history_csv, append=True)]
 
 
 def fit(model: keras.Model, train_data: Callable[[], tf.data.Dataset], epochs: int,

@@ -8,7 +8,8 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bert_keras.training.callbacks import DevMetrics, StepBackup, Throughput, fit, make_callbacks
+from bert_keras.training.callbacks import (BestModel, DevMetrics, StepBackup, Throughput, fit,
+                                           make_callbacks)
 
 
 def _model():
@@ -131,7 +132,7 @@ def test_best_model_threshold_survives_a_restart(tmp_path):
         writer = csv.writer(file)
         writer.writerows([["epoch", "loss", "val_accuracy"], [0, 0.9, 0.6], [1, 0.7, 0.8]])
     best = make_callbacks(tmp_path, monitor="val_accuracy", mode="max", tensorboard=False)[1]
-    assert isinstance(best, keras.callbacks.ModelCheckpoint) and best.best == 0.8
+    assert isinstance(best, BestModel) and best.best == 0.8
 
 
 def test_best_model_is_chosen_on_a_task_metric_from_dev_metrics(tmp_path):

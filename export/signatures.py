@@ -76,7 +76,7 @@ def serving_functions(trained: TrainedModel) -> dict[str, Callable]:
     if trained.kind == "tagger":
         serving_default = tagger_outputs(trained)
     elif trained.kind == "span_labeler":
-        serving_default = span_labeler_outputs(trained, trained.task.get("options") or {})
+        serving_default = span_labeler_outputs(trained, trained.spec.options)
     return {  # input names come from the TensorSpec names
         "serving_default": tf.function(serving_default, input_signature=_texts(*input_names(trained))),
         "serve_tokens": tf.function(serve_tokens, input_signature=list(TOKENS.values())),

@@ -28,17 +28,19 @@ from bert_keras.text import BertPacker
 from bert_keras.text.tokenizer import char_offsets
 from bert_keras.export.run_dir import TrainedModel
 
-# The QA recipe's defaults (`bert_keras.training.tasks.qa.OPTIONS`) for options task.json
-# leaves out.
-DEFAULTS = {"doc_stride": 128, "max_query_length": 64, "max_answer_length": 30, "n_best": 20,
-            "version_2_with_negative": False, "null_score_threshold": 0.0}
+# The QA recipe's options the serving graph follows (the run directory records them all).
+SETTINGS = ("doc_stride", "max_query_length", "max_answer_length", "n_best",
+            "version_2_with_negative", "null_score_threshold")
 
 
 def span_labeler_outputs(trained: TrainedModel, options: dict[str, Any]
                          ) -> Callable[[tf.Tensor, tf.Tensor], dict[str, tf.Tensor]]:
     """A function from `question`, `context` `[batch]` strings to the outputs listed above;
-    `options` are the recipe's (task.json "options")."""
-    settings = {name: options.get(name, default) for name, default in DEFAULTS.items()}
+    `options` are the recipe's (`RunSpec.options`), with every name in `SETTINGS`."""
+    missing = [name for name in SETTINGS if name not in options]
+    if missing:
+        raise ValueError(f"the QA run's options lack {', '.join(missing)}")
+    settings = {name: options[name] for name in SETTINGS}
     seq_length, max_query = trained.seq_length, settings["max_query_length"]
     if seq_length - max_query - 3 < 1:
         raise ValueError(f"seq_length {seq_length} leaves no room for the context after "

@@ -18,6 +18,7 @@ import sys
 
 import keras
 
+from bert_keras.run_dir import RunSpec
 from bert_keras.training.pretraining.text_inputs import text_dataset
 
 
@@ -31,13 +32,12 @@ def main() -> None:
     parser.add_argument("--seed", type=int, default=7, help="pairs and masks (use one the run "
                                                             "did not train with)")
     args = parser.parse_args()
-    with open(os.path.join(args.run_dir, "task.json"), encoding="utf-8") as file:
-        task = json.load(file)
-    if task.get("task") != "pretrain":
-        sys.exit(f"{args.run_dir}: not a pretrain run (task {task.get('task')!r})")
-    data, _ = text_dataset(args.text, os.path.join(args.run_dir, "vocab.txt"), task["lowercase"],
-                           args.batch_size, seq_length=task["seq_length"],
-                           max_predictions=task["options"]["max_predictions"], seed=args.seed)
+    spec = RunSpec.load(args.run_dir)
+    if spec.kind != "pretrainer":
+        sys.exit(f"{args.run_dir}: not a pretrain run (task {spec.task!r})")
+    data, _ = text_dataset(args.text, os.path.join(args.run_dir, "vocab.txt"), spec.lowercase,
+                           args.batch_size, seq_length=spec.seq_length,
+                           max_predictions=spec.options["max_predictions"], seed=args.seed)
     model = keras.models.load_model(os.path.join(args.run_dir, "model.keras"))
     scores = model.evaluate(data, steps=args.batches, return_dict=True, verbose=1)
     print(json.dumps({"run": args.run_dir, "examples": args.batches * args.batch_size,

@@ -1,12 +1,9 @@
 """Fine-tune, evaluate and predict: the code behind `bert-keras finetune|evaluate|predict`.
 
-The output directory of `finetune` is self-contained:
-
-    model.keras    the fine-tuned model (best on the validation metric)
-    vocab.txt      the WordPiece vocabulary
-    task.json      task, label names, sequence length, casing, read options, BertConfig
-    metrics.json   the dev metrics of model.keras
-    backup/ logs/ history.csv best.keras   training state (see bert_keras.training.callbacks)
+The output directory of `finetune` is a self-contained run directory (`bert_keras.run_dir`):
+`model.keras` (the best model on the validation metric), `vocab.txt`, `task.json` (the
+`RunSpec`), `metrics.json` (the dev metrics of model.keras), and the training state
+(backup/, logs/, history.csv, best.keras: see `bert_keras.training.callbacks`).
 
 Example:
     >>> resolve_init("tiny", vocab="vocab.txt")  # doctest: +SKIP
@@ -30,6 +27,8 @@ from bert_keras.checkpoints import config_of, load_checkpoint
 from bert_keras.config import PRESETS
 from bert_keras.model_files import save_model
 from bert_keras.models import bert_encoder, encoder_of
+from bert_keras.run_dir import (METRICS_FILE, MODEL_FILE, SPEC_FILE, VOCAB_FILE, RunSpec,
+                                current_versions, write_json)
 from bert_keras.text import BertTokenizer
 from bert_keras.training.callbacks import (BACKUP_DIR, BEST_MODEL_FILE, DevMetrics, StepBackup,
                                           delete_training_state, fit, make_callbacks)
@@ -37,11 +36,6 @@ from bert_keras.training.optimization import make_optimizer
 from bert_keras.training.strategy import (global_batch_size, is_chief, make_strategy,
                                           needs_drop_remainder, set_precision)
 from bert_keras.training.tasks import Recipe, get_recipe
-
-TASK_FILE = "task.json"
-MODEL_FILE = "model.keras"
-VOCAB_FILE = "vocab.txt"
-
 
 @dataclasses.dataclass
 class Init:
@@ -74,11 +68,10 @@ def resolve_init(init: str, vocab: str | None = None, cased: bool | None = None)
             raise ValueError(f"--init {init} (a preset, random weights) needs --vocab vocab.txt")
         return Init(init, vocab, not cased)
     directory = init if os.path.isdir(init) else os.path.dirname(os.path.abspath(init))
-    if os.path.isdir(init) and os.path.exists(os.path.join(init, TASK_FILE)):
-        with open(os.path.join(init, TASK_FILE), encoding="utf-8") as file:
-            run = json.load(file)
+    if os.path.isdir(init) and os.path.exists(os.path.join(init, SPEC_FILE)):
+        run = RunSpec.load(init)
         return Init(os.path.join(init, MODEL_FILE), vocab or os.path.join(init, VOCAB_FILE),
-                    run["lowercase"] if cased is None else not cased)
+                    run.lowercase if cased is None else not cased)
     vocab = vocab or os.path.join(directory, VOCAB_FILE)
     if not os.path.exists(vocab):
         raise FileNotFoundError(f"{init}: no vocab.txt next to the weights; pass --vocab")
@@ -177,11 +170,14 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
     if is_chief(distribution):
         save_model(model, os.path.join(output_dir, MODEL_FILE))
         shutil.copyfile(init_spec.vocab, os.path.join(output_dir, VOCAB_FILE))
-        write_json(output_dir, TASK_FILE, {
-            "task": task, "label_names": data.label_names, "seq_length": seq_length,
-            "lowercase": init_spec.lowercase, "options": options,
-            "bert_config": config_of(encoder_of(model)).to_google_dict()})
-        write_json(output_dir, "metrics.json", result)
+        RunSpec(task=task, kind=recipe.kind, seq_length=seq_length,
+                lowercase=init_spec.lowercase, segments=recipe.segments(data.train),
+                label_names=data.label_names, options=recipe.resolved_options(options),
+                data={name: os.path.abspath(path) if path else None for name, path in (
+                    ("data_dir", data_dir), ("train_file", train_file), ("dev_file", dev_file))},
+                bert_config=config_of(encoder_of(model)).to_google_dict(),
+                versions=current_versions()).save(output_dir)
+        write_json(os.path.join(output_dir, METRICS_FILE), result)
     return result
 
 
@@ -220,48 +216,54 @@ def check_backup_settings(output_dir: str, settings: dict[str, Any], restart: bo
         return
     if write:
         os.makedirs(backup_dir, exist_ok=True)
-        write_json(backup_dir, os.path.basename(path), settings)
-
-
-def write_json(directory: str, name: str, value: Any) -> None:
-    with open(os.path.join(directory, name), "w", encoding="utf-8") as file:
-        json.dump(value, file, indent=2)
-        file.write("\n")
+        write_json(path, settings)
 
 
 @dataclasses.dataclass
 class Run:
-    """A finished fine-tuning run directory, loaded for evaluation or prediction."""
+    """A finished fine-tuning run directory, loaded for evaluation or prediction.
+
+    Example:
+        >>> run = Run.load("runs/sst2")  # doctest: +SKIP
+        >>> run.evaluate()  # doctest: +SKIP
+        {'accuracy': 0.91, ...}
+    """
 
     model: keras.Model
     tokenizer: BertTokenizer
-    task: dict[str, Any]
+    spec: RunSpec
 
     @classmethod
     def load(cls, directory: str) -> "Run":
-        path = os.path.join(directory, TASK_FILE)
-        if not os.path.exists(path):
-            raise FileNotFoundError(f"{directory}: no {TASK_FILE}; is it a `bert-keras "
-                                    "finetune` output directory?")
-        with open(path, encoding="utf-8") as file:
-            task = json.load(file)
-        task["label_names"] = tuple(task["label_names"]) if task["label_names"] else None
-        tokenizer = BertTokenizer(os.path.join(directory, VOCAB_FILE), lowercase=task["lowercase"])
-        return cls(keras.models.load_model(os.path.join(directory, MODEL_FILE)), tokenizer, task)
+        spec = RunSpec.load(directory)
+        if spec.kind == "pretrainer":
+            raise ValueError(f"{directory} holds a pretrained model (task 'pretrain'): "
+                             "fine-tune it first (`bert-keras finetune --init` it)")
+        tokenizer = BertTokenizer(os.path.join(directory, VOCAB_FILE), lowercase=spec.lowercase)
+        return cls(keras.models.load_model(os.path.join(directory, MODEL_FILE)), tokenizer, spec)
 
     @property
     def recipe(self) -> Recipe:
-        """The task recipe with the run's read options (`bert_keras.training.tasks`): its `read`,
+        """The task recipe with the run's options (`bert_keras.training.tasks`): its `read`,
         `evaluate`, `predict` and task-specific helpers take `run.model` and `run.tokenizer`."""
-        return get_recipe(self.task["task"], self.task["options"])
+        return get_recipe(self.spec.task, self.spec.options)
 
     def evaluate(self, data_dir: str | None = None, dev_file: str | None = None
                  ) -> dict[str, float]:
-        records = self.recipe.read_dev(data_dir, dev_file, self.task["options"],
-                                       self.task["label_names"])
-        return self.recipe.evaluate(self.model, records, self.tokenizer,
-                                    self.task["seq_length"], self.task["label_names"])
+        """Scores the model on `dev_file` or `data_dir`; with neither, on the dev data the run
+        was fine-tuned with (as its task.json records it)."""
+        if not (data_dir or dev_file):
+            data_dir, dev_file = self.spec.data.get("data_dir"), self.spec.data.get("dev_file")
+            if self.spec.options.get("dev_fraction"):  # held out of the training file
+                dev_file = dev_file or self.spec.data.get("train_file")
+            if not (data_dir or dev_file):
+                raise ValueError("the run's task.json records no dev data (a run written "
+                                 "before bert-keras recorded it); pass --dev-file or --data-dir")
+        records = self.recipe.read_dev(data_dir, dev_file, self.spec.options,
+                                       self.spec.label_names)
+        return self.recipe.evaluate(self.model, records, self.tokenizer, self.spec.seq_length,
+                                    self.spec.label_names)
 
     def predict(self, inputs: list[str]) -> list[str]:
-        return self.recipe.predict(self.model, inputs, self.tokenizer, self.task["seq_length"],
-                                   self.task["label_names"])
+        return self.recipe.predict(self.model, inputs, self.tokenizer, self.spec.seq_length,
+                                   self.spec.label_names)

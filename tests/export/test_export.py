@@ -174,8 +174,9 @@ def test_a_killed_exports_partial_folder_is_removed_by_the_next_export(trained_r
 def test_not_a_run_directory_is_a_clear_error(tmp_path, capsys):
     assert main(["export", "--model", str(tmp_path), "--output", str(tmp_path / "m")]) == 2
     assert "no model.keras, vocab.txt, task.json" in capsys.readouterr().err
-    (tmp_path / "task.json").write_text(json.dumps({"task": "pretraining"}))
+    (tmp_path / "task.json").write_text(json.dumps({"task": "pretrain", "seq_length": 128,
+                                                    "lowercase": True}))
     for name in ("model.keras", "vocab.txt"):
         (tmp_path / name).write_text("")
     assert main(["export", "--model", str(tmp_path), "--output", str(tmp_path / "m")]) == 2
-    assert "task 'pretraining' cannot be exported" in capsys.readouterr().err
+    assert "task 'pretrain' cannot be exported: fine-tune it first" in capsys.readouterr().err

@@ -75,7 +75,7 @@ def test_exported_answers_in_a_fresh_process_match_the_recipe(trained_runs,
                                                              fresh_process_outputs):
     trained = load_trained(trained_runs("squad"))
     outputs = dict(fresh_process_outputs["squad"])
-    answers, windows = qa_reference(trained, trained.task["options"], INPUTS)
+    answers, windows = qa_reference(trained, trained.spec.options, INPUTS)
 
     assert outputs.pop("_repo_modules").tolist() == []  # only tensorflow and tensorflow_text
     assert outputs["windows"].tolist() == windows.tolist()

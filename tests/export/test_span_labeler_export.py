@@ -15,9 +15,9 @@ INPUTS = FRESH_PROCESS_INPUTS["squad"]
 
 def test_squad_2_null_answers_match_the_recipe(trained_runs):
     trained = load_trained(trained_runs("squad"))
-    options = {**trained.task["options"], "version_2_with_negative": True}
+    options = {**trained.spec.options, "version_2_with_negative": True}
     # A threshold between the examples' null-minus-best margins gives both kinds of answer.
-    spans, _ = qa_reference(trained, trained.task["options"], INPUTS)
+    spans, _ = qa_reference(trained, trained.spec.options, INPUTS)
     nulls, _ = qa_reference(trained, {**options, "null_score_threshold": -1e9}, INPUTS)
     margins = sorted(null.score - span.score for null, span in zip(nulls[:2], spans[:2]))
     options["null_score_threshold"] = float(np.mean(margins))
@@ -34,4 +34,5 @@ def test_squad_2_null_answers_match_the_recipe(trained_runs):
 def test_no_room_for_the_context_is_a_clear_error(trained_runs):
     trained = load_trained(trained_runs("squad"))
     with pytest.raises(ValueError, match="leaves no room for the context"):
-        span_labeler_outputs(trained, {"max_query_length": trained.seq_length})
+        span_labeler_outputs(trained, {**trained.spec.options,
+                                       "max_query_length": trained.seq_length})

@@ -33,6 +33,7 @@ def test_recipe_end_to_end(task, tmp_path):
     assert json.loads((tmp_path / "metrics.json").read_text()) == pytest.approx(result)
     run = Run.load(str(tmp_path))  # self-contained: no other file needed
     assert run.evaluate(dev_file=str(TASKS / FILES[task][1])) == pytest.approx(result, abs=1e-6)
+    assert run.evaluate() == pytest.approx(result, abs=1e-6)  # the dev file the run recorded
     # The metric agrees with one computed here from the model's raw outputs.
     recipe_outputs = run.model.predict(
         _dataset_inputs(run, task), verbose=0)
@@ -51,7 +52,7 @@ def _dev_records(run, task):
     from bert_keras.training.tasks import get_recipe
 
     return get_recipe(task).read_dev(None, str(TASKS / FILES[task][1]), {},
-                                     run.task["label_names"])
+                                     run.spec.label_names)
 
 
 def _dataset_inputs(run, task):

@@ -205,4 +205,4 @@ def test_end_to_end(tiny_run):
     assert len(lines) == 3 and lines[1] == ""
     assert [pair.rsplit("/", 1)[0] for pair in lines[0].split()] == [
         "Peter", "Blackburn", "lives", "in", "Brussels"]
-    assert all(pair.rsplit("/", 1)[1] in run.task["label_names"] for pair in lines[0].split())
+    assert all(pair.rsplit("/", 1)[1] in run.spec.label_names for pair in lines[0].split())

@@ -2,13 +2,11 @@
 
 Data comes either from TFRecord shards (`create-pretraining-data`, masks fixed when the data
 was made) or from raw text with dynamic masking (a new mask every time a sequence comes round).
-The output directory is a run directory that `bert-keras finetune --init DIR` accepts:
-
-    model.keras    the pretrainer (encoder + MLM head tied to the word embeddings + NSP head)
-    vocab.txt      the WordPiece vocabulary
-    task.json      task "pretrain", sequence length, casing, settings, BertConfig
-    metrics.json   the metrics of the last epoch
-    backup/ logs/ history.csv   training state (see bert_keras.training.callbacks)
+The output directory is a run directory (`bert_keras.run_dir`) that `bert-keras finetune
+--init DIR` accepts: `model.keras` (the pretrainer: encoder + MLM head tied to the word
+embeddings + NSP head), `vocab.txt`, `task.json` (task "pretrain", kind "pretrainer", the
+settings and data) and `metrics.json` (the last epoch's), with the training state (backup/,
+logs/, history.csv: see `bert_keras.training.callbacks`).
 
 Example:
     >>> pretrain("runs/mini", data_dir="runs/wiki_data", init="mini")  # doctest: +SKIP
@@ -29,10 +27,11 @@ from bert_keras.checkpoints import config_of, load_pretrainer
 from bert_keras.config import PRESETS
 from bert_keras.model_files import save_model
 from bert_keras.models import bert_encoder, bert_pretrainer, encoder_of
+from bert_keras.run_dir import (METRICS_FILE, MODEL_FILE, VOCAB_FILE, RunSpec,
+                                current_versions, write_json)
 from bert_keras.text.vocab import load_vocabulary
 from bert_keras.training.callbacks import fit, make_callbacks
-from bert_keras.training.finetune import (MODEL_FILE, TASK_FILE, VOCAB_FILE, Init,
-                                          check_backup_settings, resolve_init, write_json)
+from bert_keras.training.finetune import Init, check_backup_settings, resolve_init
 from bert_keras.training.optimization import make_optimizer
 from bert_keras.training.pretraining.inputs import record_batches, record_metadata, shard_files
 from bert_keras.training.pretraining.records import METADATA_FILE, read_metadata
@@ -177,16 +176,17 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
     if is_chief(distribution):
         save_model(model, os.path.join(output_dir, MODEL_FILE))
         shutil.copyfile(source.vocab, os.path.join(output_dir, VOCAB_FILE))
-        write_json(output_dir, TASK_FILE, {
-            "task": "pretrain", "label_names": None, "seq_length": seq_length,
-            "lowercase": source.lowercase,
-            "options": {"max_predictions": max_predictions, "batch_size": batch,
-                        "accumulation_steps": accumulation_steps,
-                        "num_train_steps": num_train_steps, "optimizer": optimizer,
-                        "learning_rate": learning_rate,
-                        "data": data_dir or list(text_files or ())},
-            "bert_config": config_of(encoder_of(model)).to_google_dict()})
+        RunSpec(task="pretrain", kind="pretrainer", seq_length=seq_length,
+                lowercase=source.lowercase,
+                options={"max_predictions": max_predictions, "batch_size": batch,
+                         "accumulation_steps": accumulation_steps,
+                         "num_train_steps": num_train_steps, "optimizer": optimizer,
+                         "learning_rate": learning_rate},
+                data={"data_dir": os.path.abspath(data_dir) if data_dir else None,
+                      "text_files": [os.path.abspath(path) for path in text_files or ()]},
+                bert_config=config_of(encoder_of(model)).to_google_dict(),
+                versions=current_versions()).save(output_dir)
         if result:
-            write_json(output_dir, "metrics.json", result)
+            write_json(os.path.join(output_dir, METRICS_FILE), result)
     return result
 

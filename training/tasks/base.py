@@ -85,6 +85,7 @@ class TaskData:
 
 class Recipe(Protocol):
     name: str
+    kind: str  # of model, as `bert_keras.run_dir.KINDS` names it (what export serves)
     # The validation metric that picks the best model: a Keras metric ("val_accuracy") or
     # "val_" + a key of `evaluate`'s result ("val_f1"), which finetune adds every epoch.
     monitor: str
@@ -95,6 +96,12 @@ class Recipe(Protocol):
 
     def read_dev(self, data_dir: str | None, dev_file: str | None, options: dict[str, Any],
                  label_names: tuple[str, ...] | None) -> Sequence[Any]: ...
+
+    def segments(self, records: Sequence[Any]) -> int: ...  # texts per example
+
+    def resolved_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        """`options` with the recipe's defaults filled in: what the run directory records."""
+        ...
 
     def build_model(self, encoder: keras.Model, label_names: tuple[str, ...] | None
                     ) -> keras.Model: ...

@@ -37,6 +37,14 @@ class ClassificationRecipe:
         self.regression = task == "stsb" or regression
         self.monitor = "val_pearson" if self.regression else "val_accuracy"
         self.mode = "max"
+        self.kind = "regression" if self.regression else "classifier"
+
+    def segments(self, records: Sequence[TextExample]) -> int:
+        """2 for sentence pairs, else 1."""
+        return 2 if records and records[0].text_pair is not None else 1
+
+    def resolved_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        return dict(options)
 
     def read(self, data_dir: str | None, train_file: str | None, dev_file: str | None,
              options: dict[str, Any]) -> TaskData:

@@ -49,6 +49,7 @@ class QARecipe:
     """
 
     name = "squad"
+    kind = "span_labeler"
     monitor = "val_f1"  # SQuAD F1 after decoding, added by bert_keras.training.callbacks.DevMetrics
     mode = "max"
 
@@ -75,6 +76,13 @@ class QARecipe:
         values = {name: options.get(name, default) for name, default in OPTIONS.items()}
         values["version_2"] = bool(values.pop("version_2_with_negative"))
         return cls(**values)
+
+    def segments(self, records: Sequence[QAExample]) -> int:
+        return 1  # served as one text: question<TAB>context
+
+    def resolved_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        return {**{name: options.get(name, default) for name, default in OPTIONS.items()},
+                **options}
 
     def _read(self, path: str) -> list[QAExample]:
         examples = read_squad(path)

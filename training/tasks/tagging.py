@@ -115,8 +115,15 @@ class TaggingRecipe:
     """
 
     name = "conll2003"
+    kind = "tagger"
     monitor = "val_f1"  # entity F1, added to the logs by bert_keras.training.callbacks.DevMetrics
     mode = "max"
+
+    def segments(self, records: Sequence[TaggingExample]) -> int:
+        return 1
+
+    def resolved_options(self, options: dict[str, Any]) -> dict[str, Any]:
+        return dict(options)
 
     def read(self, data_dir: str | None, train_file: str | None, dev_file: str | None,
              options: dict[str, Any]) -> TaskData:

@@ -11,26 +11,81 @@ Example:
 from __future__ import annotations
 
 import argparse
-import importlib
 import sys
-
-SUBCOMMAND_MODULES = (
-    "bert_keras.checkpoints.cli",
-    "bert_keras.text.cli",
-    "bert_keras.training.cli",
-    "bert_keras.training.pretraining.cli",
-    "bert_keras.training.pretraining.data_cli",
-    "bert_keras.training.demo",
-    "bert_keras.export.cli",
-)
 
 
 def build_parser() -> argparse.ArgumentParser:
+    """The parser of every subcommand. This module is the top of the command-line layer: it
+    may import every layer, and no library module imports it (tests/test_import_layers.py)."""
+    from bert_keras.checkpoints import cli as convert_cli
+    from bert_keras.export import cli as export_cli
+    from bert_keras.text import cli as vocab_cli
+    from bert_keras.training import cli as training_cli
+    from bert_keras.training import demo
+    from bert_keras.training.pretraining import cli as pretrain_cli
+    from bert_keras.training.pretraining import data_cli
+
     parser = argparse.ArgumentParser(prog="bert-keras", description=__doc__.splitlines()[0])
     subparsers = parser.add_subparsers(dest="command", required=True)
-    for module_name in SUBCOMMAND_MODULES:
-        importlib.import_module(module_name).register(subparsers)
+    for module in (convert_cli, vocab_cli, training_cli, pretrain_cli, data_cli, demo,
+                   export_cli):
+        module.register(subparsers)
     return parser
+
+
+def positive_int(text: str) -> int:
+    """An argparse type: an integer >= 1 (argparse names the flag in its error).
+
+    Example:
+        >>> positive_int("16")
+        16
+    """
+    return _checked(int, text, lambda value: value >= 1, "a positive integer")
+
+
+def non_negative_int(text: str) -> int:
+    """An argparse type: an integer >= 0."""
+    return _checked(int, text, lambda value: value >= 0, "an integer >= 0")
+
+
+def positive_float(text: str) -> float:
+    """An argparse type: a finite number > 0."""
+    return _checked(float, text, lambda value: 0 < value < float("inf"), "a number > 0")
+
+
+def non_negative_float(text: str) -> float:
+    """An argparse type: a finite number >= 0."""
+    return _checked(float, text, lambda value: 0 <= value < float("inf"), "a number >= 0")
+
+
+def fraction(text: str) -> float:
+    """An argparse type: a number in [0, 1]."""
+    return _checked(float, text, lambda value: 0 <= value <= 1, "a number in [0, 1]")
+
+
+def probability(text: str) -> float:
+    """An argparse type: a number in (0, 1]."""
+    return _checked(float, text, lambda value: 0 < value <= 1, "a number in (0, 1]")
+
+
+def open_fraction(text: str) -> float:
+    """An argparse type: a number in (0, 1)."""
+    return _checked(float, text, lambda value: 0 < value < 1, "a number in (0, 1)")
+
+
+def port(text: str) -> int:
+    """An argparse type: a TCP port, 0 (any free one) to 65535."""
+    return _checked(int, text, lambda value: 0 <= value <= 65535, "a port in [0, 65535]")
+
+
+def _checked(convert, text: str, valid, expected: str):
+    try:
+        value = convert(text)
+    except ValueError:
+        value = None
+    if value is None or value != value or not valid(value):  # value != value: NaN
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text!r}")
+    return value
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -11,6 +11,8 @@ import argparse
 import sys
 import time
 
+from bert_keras.cli import port, positive_int
+
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     """Adds the `export` command to the top-level parser."""
@@ -22,7 +24,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                         help="output directory of `bert-keras finetune`")
     parser.add_argument("--output", required=True, metavar="BASE_DIR/NAME",
                         help="model directory; the version goes in a numbered subdirectory")
-    parser.add_argument("--version", type=int, default=None,
+    parser.add_argument("--version", type=positive_int, default=None,
                         help="version number (default: the newest existing one plus one)")
     parser.add_argument("--warmup-text", nargs="+", default=None, metavar="TEXT",
                         help="texts for the warmup requests (a tab separates a pair's texts; "
@@ -35,10 +37,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "picking up new versions as they appear. Not TF Serving: see the README "
                     "for the real server.")
     serve.add_argument("base_dir", metavar="BASE_DIR", help="directory of exported models")
-    serve.add_argument("--port", type=int, default=8500, help="gRPC port (0: any free port)")
+    serve.add_argument("--port", type=port, default=8500, help="gRPC port (0: any free port)")
     serve.add_argument("--host", default="127.0.0.1",
                        help="address to bind (default: localhost only)")
-    serve.add_argument("--max-batch-size", type=int, default=256,
+    serve.add_argument("--max-batch-size", type=positive_int, default=256,
                        help="largest batch a request may send")
     serve.set_defaults(func=run_serve)
 

@@ -29,3 +29,33 @@ def test_an_output_that_cannot_be_created_is_one_line(tmp_path, capsys, command,
     last = err.splitlines()[-1]
     assert last.startswith(f"bert-keras {command}: {blocked}") and last.endswith(
         ": Not a directory"), err
+
+
+@pytest.mark.parametrize("argv, flag, expected", [
+    (["finetune", "--task", "squad", "--init", "tiny", "--output-dir", "x", "--doc-stride", "0"],
+     "--doc-stride", "a positive integer, got '0'"),
+    (["finetune", "--task", "sst2", "--init", "tiny", "--output-dir", "x", "--epochs", "-1"],
+     "--epochs", "a positive integer, got '-1'"),
+    (["finetune", "--task", "sst2", "--init", "tiny", "--output-dir", "x", "--learning-rate",
+      "nan"], "--learning-rate", "a number > 0, got 'nan'"),
+    (["finetune", "--task", "sst2", "--init", "tiny", "--output-dir", "x", "--warmup-ratio",
+      "1.5"], "--warmup-ratio", "a number in [0, 1], got '1.5'"),
+    (["finetune", "--task", "squad", "--init", "tiny", "--output-dir", "x", "--dev-fraction",
+      "1"], "--dev-fraction", "a number in (0, 1), got '1'"),
+    (["pretrain", "--text", "a.txt", "--init", "tiny", "--output-dir", "x", "--seq-length", "0"],
+     "--seq-length", "a positive integer, got '0'"),
+    (["create-pretraining-data", "--input", "a.txt", "--vocab", "v.txt", "--output", "x",
+      "--masked-lm-prob", "0"], "--masked-lm-prob", "a number in (0, 1], got '0'"),
+    (["serve", "models", "--port", "70000"], "--port", "a port in [0, 65535], got '70000'"),
+    (["export", "--model", "run", "--output", "m", "--version", "0"], "--version",
+     "a positive integer, got '0'"),
+    (["vocab", "build", "--input", "a.txt", "--output", "v.txt", "--vocab-size", "ten"],
+     "--vocab-size", "a positive integer, got 'ten'"),
+])
+def test_an_invalid_option_fails_before_any_work_naming_the_flag(capsys, argv, flag, expected):
+    """`--doc-stride 0` used to become the default 128 silently; `--epochs -1` failed deep in
+    the schedule."""
+    with pytest.raises(SystemExit) as exit_:
+        main(argv)
+    assert exit_.value.code == 2
+    assert f"argument {flag}: expected {expected}" in capsys.readouterr().err

@@ -11,15 +11,17 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bert_keras.cli import (fraction, non_negative_float, open_fraction, positive_float,
+                            positive_int)
 from bert_keras.data import DataError
-from bert_keras.training.tasks import TASKS
+from bert_keras.training.tasks import task_names
 
 _EXPECTED_ERRORS = (DataError, FileNotFoundError, ValueError)
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
     finetune = subparsers.add_parser("finetune", help="fine-tune a BERT model on a task")
-    finetune.add_argument("--task", required=True, choices=TASKS)
+    finetune.add_argument("--task", required=True, choices=task_names())
     finetune.add_argument("--init", required=True,
                           help="HF dir, Google checkpoint, .keras file, finetune run dir, or a "
                                "preset name (random weights; needs --vocab)")
@@ -31,32 +33,36 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                           help="keep case and accents (default: the checkpoint's own setting)")
     finetune.add_argument("--text-columns", nargs="+", help="csv task: one or two text columns")
     finetune.add_argument("--label-column", help="csv task: the label column")
-    finetune.add_argument("--regression", action="store_true", help="csv task: float labels")
-    finetune.add_argument("--doc-stride", type=int,
+    finetune.add_argument("--regression", action="store_true", default=None,
+                          help="csv task: float labels")
+    finetune.add_argument("--doc-stride", type=positive_int,
                           help="squad: tokens between windows of a long context (default 128)")
-    finetune.add_argument("--max-answer-length", type=int,
+    finetune.add_argument("--max-answer-length", type=positive_int,
                           help="squad: longest answer decoded, in tokens (default 30)")
-    finetune.add_argument("--n-best", type=int,
+    finetune.add_argument("--n-best", type=positive_int,
                           help="squad: start/end positions tried per window (default 20)")
-    finetune.add_argument("--version-2-with-negative", action="store_true",
+    finetune.add_argument("--version-2-with-negative", action="store_true", default=None,
                           help="squad: SQuAD v2.0, with unanswerable questions")
     finetune.add_argument("--null-score-threshold", type=float,
                           help="squad v2.0: answer nothing when the no-answer score beats the "
                                "best span's by more than this (default 0)")
-    finetune.add_argument("--dev-fraction", type=float,
+    finetune.add_argument("--dev-fraction", type=open_fraction,
                           help="squad: hold out this fraction of the training file's articles "
                                "as the dev set (instead of --dev-file)")
-    finetune.add_argument("--seq-length", type=int, default=128)
-    finetune.add_argument("--batch-size", type=int, default=32, help="per replica")
-    finetune.add_argument("--epochs", type=int, default=3)
-    finetune.add_argument("--learning-rate", type=float, default=5e-5)
-    finetune.add_argument("--warmup-ratio", type=float, default=0.1)
+    finetune.add_argument("--seq-length", type=positive_int, default=128)
+    finetune.add_argument("--batch-size", type=positive_int, default=32, help="per replica")
+    finetune.add_argument("--epochs", type=positive_int, default=3)
+    finetune.add_argument("--learning-rate", type=positive_float, default=5e-5)
+    finetune.add_argument("--warmup-ratio", type=fraction, default=0.1)
     add_run_arguments(finetune, optimizer="adamw")
-    finetune.add_argument("--max-train-examples", type=int,
+    finetune.add_argument("--max-train-examples", type=positive_int,
                           help="use only the first N training examples")
     finetune.set_defaults(func=run_finetune)
 
-    evaluate = subparsers.add_parser("evaluate", help="score a fine-tuned model on dev data")
+    evaluate = subparsers.add_parser(
+        "evaluate", help="score a fine-tuned model on dev data",
+        description="Scores a fine-tuned model on --dev-file or --data-dir; with neither, on "
+                    "the dev data the run was fine-tuned with (its task.json records it).")
     evaluate.add_argument("--model", required=True, help="a `bert-keras finetune` output dir")
     _add_data_arguments(evaluate)
     evaluate.set_defaults(func=run_evaluate)
@@ -70,7 +76,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                          help="send the texts to TF Serving (or `bert-keras serve`) over gRPC")
     predict.add_argument("--signature", default="serving_default",
                          help="with --server: the signature to run")
-    predict.add_argument("--timeout", type=float, default=30.0,
+    predict.add_argument("--timeout", type=positive_float, default=30.0,
                          help="with --server: seconds before a request is given up")
     predict.add_argument("inputs", nargs="+",
                          help="texts; for pair tasks separate the two texts with a tab (QA: "
@@ -82,7 +88,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, optimizer: str) -> None:
     """The options every training command shares: optimizer, weight decay, strategy,
     precision, XLA, seed, crash backups and restarting (`optimizer` is the default
     optimizer)."""
-    parser.add_argument("--weight-decay", type=float, default=0.01)
+    parser.add_argument("--weight-decay", type=non_negative_float, default=0.01)
     parser.add_argument("--optimizer", choices=("adamw", "lamb"), default=optimizer)
     parser.add_argument("--strategy", default="auto",
                         choices=("auto", "default", "one_device", "mirrored", "multi_worker",
@@ -91,7 +97,7 @@ def add_run_arguments(parser: argparse.ArgumentParser, optimizer: str) -> None:
                         choices=("auto", "float32", "mixed_float16", "mixed_bfloat16"))
     parser.add_argument("--xla", action="store_true", help="compile train steps with XLA")
     parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--save-every", type=int, default=None,
+    parser.add_argument("--save-every", type=positive_int, default=None,
                         help="back up for crash recovery every N batches (default: each epoch)")
     parser.add_argument("--restart", action="store_true",
                         help="delete a backup in --output-dir and start afresh (without it, "
@@ -127,7 +133,8 @@ def run_finetune(args: argparse.Namespace) -> int:
                                              ("version_2_with_negative",
                                               args.version_2_with_negative),
                                              ("null_score_threshold", args.null_score_threshold),
-                                             ("dev_fraction", args.dev_fraction)) if value}
+                                             ("dev_fraction", args.dev_fraction))
+               if value is not None}
     try:
         result = finetune(
             args.task, args.init, args.output_dir, data_dir=args.data_dir,

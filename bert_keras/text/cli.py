@@ -10,6 +10,7 @@ import argparse
 import sys
 import time
 
+from bert_keras.cli import positive_int
 from bert_keras.text.vocab import SPECIAL_TOKENS
 
 
@@ -27,7 +28,7 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     )
     build.add_argument("--input", nargs="+", required=True, metavar="FILE", help="UTF-8 text files")
     build.add_argument("--output", required=True, metavar="VOCAB_TXT", help="vocab.txt to write")
-    build.add_argument("--vocab-size", type=int, default=30522, help="maximum number of tokens")
+    build.add_argument("--vocab-size", type=positive_int, default=30522, help="maximum number of tokens")
     case = build.add_mutually_exclusive_group()
     case.add_argument(
         "--lowercase", dest="lowercase", action="store_true", default=True,

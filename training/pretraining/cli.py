@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import sys
 
+from bert_keras.cli import fraction, positive_float, positive_int, probability
 from bert_keras.data import DataError
 from bert_keras.training.cli import add_run_arguments
 
@@ -31,23 +32,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output-dir", required=True)
     parser.add_argument("--vocab", help="vocab.txt (default: the data's, else next to --init)")
     parser.add_argument("--cased", action="store_true", default=None)
-    parser.add_argument("--seq-length", type=int,
+    parser.add_argument("--seq-length", type=positive_int,
                         help="--text: sequence length (default 128); --data made by another "
                              "tool (no metadata.json): the length it was made with")
-    parser.add_argument("--max-predictions", type=int,
+    parser.add_argument("--max-predictions", type=positive_int,
                         help="masked positions per sequence: --text (default 20), or --data "
                              "without metadata.json")
-    parser.add_argument("--masked-lm-prob", type=float, default=0.15, help="--text only")
+    parser.add_argument("--masked-lm-prob", type=probability, default=0.15, help="--text only")
     parser.add_argument("--whole-word-mask", action="store_true", help="--text only")
-    parser.add_argument("--batch-size", type=int, default=32, help="per replica")
-    parser.add_argument("--num-train-steps", type=int, default=10_000,
+    parser.add_argument("--batch-size", type=positive_int, default=32, help="per replica")
+    parser.add_argument("--num-train-steps", type=positive_int, default=10_000,
                         help="optimizer updates")
-    parser.add_argument("--accumulation-steps", type=int, default=1,
+    parser.add_argument("--accumulation-steps", type=positive_int, default=1,
                         help="batches whose gradients are averaged per update")
-    parser.add_argument("--steps-per-epoch", type=int, default=1000,
+    parser.add_argument("--steps-per-epoch", type=positive_int, default=1000,
                         help="batches between metric logs and backups")
-    parser.add_argument("--learning-rate", type=float, default=1e-3)
-    parser.add_argument("--warmup-ratio", type=float, default=0.01)
+    parser.add_argument("--learning-rate", type=positive_float, default=1e-3)
+    parser.add_argument("--warmup-ratio", type=fraction, default=0.01)
     add_run_arguments(parser, optimizer="lamb")
     parser.set_defaults(func=run_pretrain)
 

@@ -11,6 +11,7 @@ import argparse
 import glob
 import sys
 
+from bert_keras.cli import fraction, positive_int, probability
 from bert_keras.data import DataError
 
 COMMAND = "create-pretraining-data"
@@ -28,23 +29,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
     parser.add_argument("--output", required=True, metavar="DIR",
                         help="gets part-NNNNN.tfrecord shards, vocab.txt and metadata.json")
     parser.add_argument("--vocab", required=True, help="vocab.txt")
-    parser.add_argument("--max-seq-length", type=int, default=128)
-    parser.add_argument("--max-predictions-per-seq", type=int, default=20)
-    parser.add_argument("--masked-lm-prob", type=float, default=0.15)
-    parser.add_argument("--short-seq-prob", type=float, default=0.1,
+    parser.add_argument("--max-seq-length", type=positive_int, default=128)
+    parser.add_argument("--max-predictions-per-seq", type=positive_int, default=20)
+    parser.add_argument("--masked-lm-prob", type=probability, default=0.15)
+    parser.add_argument("--short-seq-prob", type=fraction, default=0.1,
                         help="chance of a random shorter target length (default 0.1)")
-    parser.add_argument("--dupe-factor", type=int, default=10,
+    parser.add_argument("--dupe-factor", type=positive_int, default=10,
                         help="passes over the data, each with new pairs and masks (default 10)")
     parser.add_argument("--whole-word-mask", action="store_true",
                         help="mask all pieces of a word together")
     parser.add_argument("--cased", action="store_true",
                         help="keep case and accents (for cased vocabularies)")
     parser.add_argument("--seed", type=int, default=12345)
-    parser.add_argument("--documents-per-chunk", type=int, default=1000,
+    parser.add_argument("--documents-per-chunk", type=positive_int, default=1000,
                         help="documents tokenized, paired and shuffled together; memory grows "
                              "with it, and random next sentences come from the same chunk "
                              "(default 1000)")
-    parser.add_argument("--instances-per-shard", type=int, default=10000)
+    parser.add_argument("--instances-per-shard", type=positive_int, default=10000)
     parser.add_argument("--overwrite", action="store_true",
                         help="replace the pretraining data in a non-empty --output")
     parser.add_argument("--no-progress", action="store_true", help="no progress bar")

@@ -47,7 +47,7 @@ Example:
     >>> vocab = MaskingVocabulary(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]",
     ...                            "a", "b", "c", "d", "##e"])
     >>> documents = [[[5, 6], [7, 8, 9]], [[6, 6, 6]]]
-    >>> recipe = Recipe(max_seq_length=12, max_predictions_per_seq=2, dupe_factor=1)
+    >>> recipe = InstanceRecipe(max_seq_length=12, max_predictions_per_seq=2, dupe_factor=1)
     >>> instances = create_instances(documents, recipe, vocab, random.Random(1))
     >>> instances[0]  # A = "a b" with "b" masked, B = "b b b" from the other document
     Instance(input_ids=[2, 5, 4, 3, 6, 6, 6, 3], segment_ids=[0, 0, 0, 0, 1, 1, 1, 1],
@@ -85,7 +85,7 @@ _TEMPORARY_SUFFIX = ".tmp"
 
 
 @dataclasses.dataclass(frozen=True)
-class Recipe:
+class InstanceRecipe:
     """The settings of google-research/bert's recipe (its flag names and defaults)."""
 
     max_seq_length: int = 128
@@ -161,8 +161,8 @@ class Instance:
 # The recipe: pure functions on token ids.
 
 
-def create_instances(documents: Sequence[Document], recipe: Recipe, vocab: MaskingVocabulary,
-                     rng: random.Random) -> list[Instance]:
+def create_instances(documents: Sequence[Document], recipe: InstanceRecipe,
+                     vocab: MaskingVocabulary, rng: random.Random) -> list[Instance]:
     """The instances of a chunk of documents: `dupe_factor` passes over each, shuffled.
 
     `documents` are lists of sentences, each a non-empty list of token ids; the random B of an
@@ -177,7 +177,7 @@ def create_instances(documents: Sequence[Document], recipe: Recipe, vocab: Maski
 
 
 def create_instances_from_document(documents: Sequence[Document], document_index: int,
-                                   recipe: Recipe, vocab: MaskingVocabulary,
+                                   recipe: InstanceRecipe, vocab: MaskingVocabulary,
                                    rng: random.Random) -> list[Instance]:
     """One pass over `documents[document_index]`: its instances in document order."""
     return [make_instance(tokens_a, tokens_b, is_random_next, recipe, vocab, rng)
@@ -185,14 +185,14 @@ def create_instances_from_document(documents: Sequence[Document], document_index
             in document_pairs(documents, document_index, recipe, rng)]
 
 
-def document_pairs(documents: Sequence[Document], document_index: int, recipe: Recipe,
+def document_pairs(documents: Sequence[Document], document_index: int, recipe: InstanceRecipe,
                    rng: random.Random) -> Iterator[tuple[list[int], list[int], bool]]:
     """The unmasked segment pairs `(A, B, is_random_next)` of one pass over
     `documents[document_index]`, truncated to `recipe.max_num_tokens` together.
 
     Example:
         >>> documents = [[[5, 6], [7]], [[8, 9]]]  # two documents of token-id sentences
-        >>> list(document_pairs(documents, 0, Recipe(max_seq_length=8), random.Random(0)))
+        >>> list(document_pairs(documents, 0, InstanceRecipe(max_seq_length=8), random.Random(0)))
         [([5, 6], [8, 9], True), ([7], [8, 9], True)]
     """
     document = documents[document_index]
@@ -266,7 +266,7 @@ def truncate_seq_pair(tokens_a: Sequence[int], tokens_b: Sequence[int], max_num_
 
 
 def make_instance(tokens_a: Sequence[int], tokens_b: Sequence[int], is_random_next: bool,
-                  recipe: Recipe, vocab: MaskingVocabulary, rng: random.Random) -> Instance:
+                  recipe: InstanceRecipe, vocab: MaskingVocabulary, rng: random.Random) -> Instance:
     """`[CLS] A [SEP] B [SEP]` with segment ids and masked-LM predictions."""
     tokens = [vocab.cls_id, *tokens_a, vocab.sep_id, *tokens_b, vocab.sep_id]
     segment_ids = [0] * (len(tokens_a) + 2) + [1] * (len(tokens_b) + 1)
@@ -274,25 +274,25 @@ def make_instance(tokens_a: Sequence[int], tokens_b: Sequence[int], is_random_ne
     return Instance(masked, segment_ids, positions, labels, is_random_next)
 
 
-def num_to_predict(num_tokens: int, recipe: Recipe) -> int:
+def num_to_predict(num_tokens: int, recipe: InstanceRecipe) -> int:
     """How many positions an instance of `num_tokens` tokens (with specials) has masked.
 
     Example:
-        >>> num_to_predict(128, Recipe()), num_to_predict(5, Recipe())
+        >>> num_to_predict(128, InstanceRecipe()), num_to_predict(5, InstanceRecipe())
         (19, 1)
     """
     return min(recipe.max_predictions_per_seq,
                max(1, round(num_tokens * recipe.masked_lm_prob)))
 
 
-def mask_tokens(tokens: Sequence[int], recipe: Recipe, vocab: MaskingVocabulary,
+def mask_tokens(tokens: Sequence[int], recipe: InstanceRecipe, vocab: MaskingVocabulary,
                 rng: random.Random) -> tuple[list[int], list[int], list[int]]:
     """Masks `tokens` (80% `[MASK]`, 10% kept, 10% random id); returns `(masked tokens,
     positions ascending, original ids)`.
 
     Example:
         >>> vocab = MaskingVocabulary(["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]", "a"])
-        >>> masked, positions, originals = mask_tokens([2, 5, 5, 5, 3], Recipe(), vocab,
+        >>> masked, positions, originals = mask_tokens([2, 5, 5, 5, 3], InstanceRecipe(), vocab,
         ...                                            random.Random(0))
         >>> len(positions), originals
         (1, [5])
@@ -548,7 +548,7 @@ def create_pretraining_data(
         52113
     """
     started = time.perf_counter()
-    recipe = Recipe(max_seq_length, max_predictions_per_seq, masked_lm_prob, short_seq_prob,
+    recipe = InstanceRecipe(max_seq_length, max_predictions_per_seq, masked_lm_prob, short_seq_prob,
                     dupe_factor, do_whole_word_mask)
     _check_settings(lowercase, seed, documents_per_chunk, instances_per_shard)
     input_files = _check_input_files(input_files)
@@ -586,7 +586,7 @@ def create_pretraining_data(
     return dict(counts, seconds=time.perf_counter() - started)
 
 
-def _write_instances(input_files: Sequence[str], tokenizer: BertTokenizer, recipe: Recipe,
+def _write_instances(input_files: Sequence[str], tokenizer: BertTokenizer, recipe: InstanceRecipe,
                      vocab: MaskingVocabulary, rng: random.Random, documents_per_chunk: int,
                      writer: _ShardWriter, progress: bool) -> _Statistics:
     """Reads, chunks, tokenizes, builds and writes; returns the counts."""

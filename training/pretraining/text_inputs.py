@@ -22,12 +22,12 @@ import tensorflow as tf
 
 from bert_keras.text import BertPacker, BertTokenizer
 from bert_keras.training.pretraining.inputs import to_model_inputs
-from bert_keras.training.pretraining.instances import (Document, Recipe, document_pairs,
+from bert_keras.training.pretraining.instances import (Document, InstanceRecipe, document_pairs,
                                                        read_token_documents)
 from bert_keras.training.pretraining.masking import MaskedLMMasker
 
 
-def sentence_pairs(documents: Sequence[Document], recipe: Recipe, rng: random.Random
+def sentence_pairs(documents: Sequence[Document], recipe: InstanceRecipe, rng: random.Random
                    ) -> Iterator[tuple[list[int], list[int], bool]]:
     """One pass of the reference pairing (`document_pairs`), documents in a random order."""
     order = list(range(len(documents)))
@@ -44,7 +44,7 @@ def text_dataset(files: Sequence[str], vocab: str, lowercase: bool, batch_size: 
     instances in one pass."""
     tokenizer = BertTokenizer(vocab, lowercase=lowercase)
     documents = read_token_documents(files, tokenizer)
-    recipe = Recipe(max_seq_length=seq_length, max_predictions_per_seq=max_predictions,
+    recipe = InstanceRecipe(max_seq_length=seq_length, max_predictions_per_seq=max_predictions,
                     masked_lm_prob=masked_lm_prob, short_seq_prob=short_seq_prob,
                     do_whole_word_mask=whole_word)
     per_pass = sum(1 for _ in sentence_pairs(documents, recipe, random.Random(f"{seed}/0")))

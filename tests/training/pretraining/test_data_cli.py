@@ -48,7 +48,6 @@ def test_expected_errors_print_the_message_and_exit_1(tmp_path, capsys):
         (["--input", str(tmp_path / "missing.txt")], "Input file not found: "),
         (["--input", str(tmp_path / "*.none")], "No input file matches "),
         (["--input", SAMPLE, "--max-seq-length", "3"], "max_seq_length must be an integer >= 5"),
-        (["--input", SAMPLE, "--masked-lm-prob", "2"], "masked_lm_prob must be in (0, 1]"),
         (["--input", str(bad)], f"{bad}:2: not UTF-8: invalid start byte"),
         (["--input", SAMPLE, "--output", str(tmp_path / "out_full")],
          "is not empty; use --overwrite"),

@@ -13,8 +13,8 @@ from bert_keras.samples import sample_path
 from bert_keras.data import DataError
 from bert_keras.text import BertTokenizer
 from bert_keras.text.vocab import load_vocabulary
-from bert_keras.training.pretraining.instances import (MaskingVocabulary, Recipe, chunk_documents,
-                                                       create_instances,
+from bert_keras.training.pretraining.instances import (InstanceRecipe, MaskingVocabulary,
+                                                       chunk_documents, create_instances,
                                                        create_instances_from_document,
                                                        create_pretraining_data, mask_tokens,
                                                        num_to_predict, truncate_seq_pair)
@@ -114,7 +114,8 @@ def test_mask_count_is_the_recipes_and_about_15_percent(wikitext):
     masked = maskable = expected = 0
     for record in records:
         inputs, _, positions = _decoded(record)
-        assert len(positions) == num_to_predict(len(inputs), Recipe())  # each instance exactly
+        # each instance gets exactly the recipe's number of masks
+        assert len(positions) == num_to_predict(len(inputs), InstanceRecipe())
         masked += len(positions)
         maskable += len(inputs) - 3
         expected += min(PREDICTIONS, max(1, round(len(inputs) * 0.15)))
@@ -196,8 +197,8 @@ def test_whole_word_masking_never_masks_part_of_a_word(wikitext_whole_word):
             if VOCAB[originals[position]].startswith("##") and previous not in (CLS, SEP):
                 assert is_masked[position] == is_masked[position - 1], (record, position)
         masked += len(positions)
-        allowed += num_to_predict(len(inputs), Recipe())
-        assert len(positions) <= num_to_predict(len(inputs), Recipe())
+        allowed += num_to_predict(len(inputs), InstanceRecipe())
+        assert len(positions) <= num_to_predict(len(inputs), InstanceRecipe())
     # Whole words that do not fit in the budget are skipped, so a little under the budget.
     assert 0.95 < masked / allowed <= 1, masked / allowed
 
@@ -224,7 +225,7 @@ def _document(first, sentences, length=3):
 
 def test_one_sentence_document_gives_a_random_next_instance():
     documents = [[[10, 11, 12]], _document(20, 4)]
-    recipe = Recipe(max_seq_length=32, short_seq_prob=0)
+    recipe = InstanceRecipe(max_seq_length=32, short_seq_prob=0)
     for seed in range(5):
         (instance,) = create_instances_from_document(documents, 0, recipe, TINY_VOCAB,
                                                      random.Random(seed))
@@ -235,7 +236,7 @@ def test_one_sentence_document_gives_a_random_next_instance():
 
 def test_unused_sentences_go_back_and_every_sentence_is_used():
     documents = [_document(5, 12), _document(50, 12)]
-    recipe = Recipe(max_seq_length=13, short_seq_prob=0)  # 10 tokens: about three sentences
+    recipe = InstanceRecipe(max_seq_length=13, short_seq_prob=0)  # 10 tokens: about three sentences
     for seed in range(20):
         instances = create_instances_from_document(documents, 0, recipe, TINY_VOCAB,
                                                    random.Random(seed))
@@ -255,7 +256,7 @@ def test_unused_sentences_go_back_and_every_sentence_is_used():
 
 def test_a_single_document_corpus_draws_b_from_itself():
     documents = [_document(5, 6)]
-    instances = create_instances(documents, Recipe(max_seq_length=12), TINY_VOCAB,
+    instances = create_instances(documents, InstanceRecipe(max_seq_length=12), TINY_VOCAB,
                                  random.Random(0))
     assert instances and any(instance.is_random_next for instance in instances)
     for instance in instances:
@@ -280,7 +281,7 @@ def test_truncation_keeps_max_num_tokens_from_the_longer_side():
 def test_whole_word_groups_never_cross_sep():
     # [CLS] w0 ##p0 [SEP] ##p1 w1 [SEP]: ##p1 starts B, so it is its own group.
     tokens = [2, 5, 100, 3, 101, 6, 3]
-    recipe = Recipe(masked_lm_prob=0.3, do_whole_word_mask=True)  # budget round(2.1) = 2
+    recipe = InstanceRecipe(masked_lm_prob=0.3, do_whole_word_mask=True)  # budget round(2.1) = 2
     seen = set()
     for seed in range(50):
         _, positions, _ = mask_tokens(tokens, recipe, TINY_VOCAB, random.Random(seed))
@@ -291,11 +292,11 @@ def test_whole_word_groups_never_cross_sep():
 
 
 def test_masking_budget_and_cap():
-    recipe = Recipe(max_predictions_per_seq=5)
+    recipe = InstanceRecipe(max_predictions_per_seq=5)
     tokens = [2] + list(range(5, 95)) + [3] + list(range(5, 40)) + [3]
     _, positions, labels = mask_tokens(tokens, recipe, TINY_VOCAB, random.Random(0))
     assert len(positions) == 5 and labels == [tokens[p] for p in positions]
-    assert num_to_predict(10, Recipe()) == 2 and num_to_predict(200, Recipe()) == 20
+    assert num_to_predict(10, InstanceRecipe()) == 2 and num_to_predict(200, InstanceRecipe()) == 20
 
 
 def test_chunks_hold_at_least_two_documents():
@@ -308,13 +309,13 @@ def test_chunks_hold_at_least_two_documents():
 
 def test_recipe_validation():
     with pytest.raises(ValueError, match=r"max_seq_length must be an integer >= 5 \(room for"):
-        Recipe(max_seq_length=4)
+        InstanceRecipe(max_seq_length=4)
     with pytest.raises(ValueError, match=r"masked_lm_prob must be in \(0, 1\], got 1.5"):
-        Recipe(masked_lm_prob=1.5)
+        InstanceRecipe(masked_lm_prob=1.5)
     with pytest.raises(ValueError, match=r"short_seq_prob must be in \[0, 1\], got -0.1"):
-        Recipe(short_seq_prob=-0.1)
+        InstanceRecipe(short_seq_prob=-0.1)
     with pytest.raises(ValueError, match="dupe_factor must be an integer >= 1, got 0"):
-        Recipe(dupe_factor=0)
+        InstanceRecipe(dupe_factor=0)
 
 
 # ---------------------------------------------------------------------------------------------

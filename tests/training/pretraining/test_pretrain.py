@@ -15,7 +15,7 @@ from bert_keras.checkpoints import load_checkpoint
 from bert_keras.cli import main
 from bert_keras.text import BertTokenizer
 from bert_keras.training.finetune import finetune, resolve_init
-from bert_keras.training.pretraining.instances import Recipe, read_token_documents
+from bert_keras.training.pretraining.instances import InstanceRecipe, read_token_documents
 from bert_keras.training.pretraining.text_inputs import sentence_pairs, text_dataset
 
 DATA = Path(__file__).resolve().parents[2] / "data"
@@ -32,7 +32,7 @@ PRETRAIN_WORKER = Path(__file__).resolve().parents[1] / "workers" / "pretrain_ti
 def test_sentence_pairs_follow_the_recipe_and_change_every_pass():
     documents = read_token_documents([WIKI], BertTokenizer(VOCAB))
     assert len(documents) == 10
-    passes = [list(sentence_pairs(documents, Recipe(), random.Random(n))) for n in range(5)]
+    passes = [list(sentence_pairs(documents, InstanceRecipe(), random.Random(n))) for n in range(5)]
     # One short target length per document and pass (as in the reference) makes a single
     # pass over 10 documents noisy; over 5 passes about half of the B segments are random.
     labels = [label for one_pass in passes for _, _, label in one_pass]

@@ -1,4 +1,4 @@
-"""Callbacks for a training run and a `fit` that resumes a crashed run mid-epoch.
+"""The callbacks of a training run: crash backups, the best model, history and speed.
 
 `make_callbacks(output_dir)` gives a run directory with:
 
@@ -11,7 +11,8 @@
 Keras' own `BackupAndRestore` (3.15) records the batch it saved at but resumes at the start of
 that epoch, so a run killed mid-epoch replays the epoch's first batches on top of weights that
 already saw them and ends with more optimizer steps than an uninterrupted run. `StepBackup`
-plus `fit` resume at the exact step, with the data at the same position.
+plus `bert_keras.training.fit.fit` resume at the exact step, with the data at the same
+position.
 
 Example:
     >>> import tempfile
@@ -28,7 +29,7 @@ import os
 import re
 import shutil
 import time
-from typing import Callable, Mapping, Sequence
+from typing import Callable, Mapping
 
 import keras
 import numpy as np
@@ -68,7 +69,7 @@ class StepBackup(keras.callbacks.Callback):
     `OSError` naming the backup and leaves the previous one. With
     `write=False` (multi-worker runs, on all but the chief) it restores but never writes, so
     every worker must see the chief's `backup_dir` (a shared file system or bucket).
-    Resume through `bert_keras.training.callbacks.fit`, which restores the backup, skips the batches
+    Resume through `bert_keras.training.fit.fit`, which restores the backup, skips the batches
     already trained and continues inside the interrupted epoch.
 
     Example:
@@ -120,7 +121,7 @@ class StepBackup(keras.callbacks.Callback):
         if not self._restored and self.latest_step():
             raise RuntimeError(
                 f"{self.backup_dir} holds a backup at step {self.latest_step()}: resume with "
-                "bert_keras.training.callbacks.fit(...), or delete the directory to start afresh")
+                "bert_keras.training.fit.fit(...), or delete the directory to start afresh")
 
     def on_epoch_begin(self, epoch, logs=None):
         self._epoch_start_step = self.step
@@ -388,51 +389,3 @@ def make_callbacks(output_dir: str, monitor: str | None = "val_loss", mode: str 
     if (installed if tensorboard is None else tensorboard):
         callbacks.append(keras.callbacks.TensorBoard(os.path.join(output_dir, LOGS_DIR)))
     return callbacks + [HistoryLogger(history_csv, append=True)]
-
-
-def fit(model: keras.Model, train_data: Callable[[], tf.data.Dataset], epochs: int,
-        steps_per_epoch: int, validation_data: tf.data.Dataset | None = None,
-        callbacks: Sequence[keras.callbacks.Callback] = (), delete_backup: bool = False,
-        verbose: str | int = "auto") -> dict[str, list[float]]:
-    """`model.fit` for `epochs * steps_per_epoch` batches that resumes a crashed run exactly.
-
-    `train_data` builds one pass over the training batches, in a seeded order (a seeded
-    shuffle, which may reshuffle each pass); the passes are repeated for as long as training
-    runs. It is a function, called again for every `model.fit` below, because a seeded
-    shuffle's later orders depend on how many iterators its dataset object has made: built
-    anew, pass `k` of the repeated data always has the same order. (Distributed by a
-    strategy, such a shuffle gives other, still reproducible, orders (TF 2.21): compare runs
-    across strategies with `reshuffle_each_iteration=False`.)
-    With a `StepBackup` among `callbacks` (as `make_callbacks` returns), the newest backup is
-    restored first: training continues at the saved step, inside the interrupted epoch, on
-    the batches that follow the ones already trained (`repeat().skip(step)`, which reads and
-    drops those batches), and every later epoch sees the batches an uninterrupted run sees.
-    Keep `steps_per_epoch` and the data the same across restarts. Returns the merged history
-    (`{}` if the backup shows the run had finished).
-
-    Example:
-        >>> import tempfile
-        >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-        >>> model.compile("sgd", "mse")
-        >>> data = lambda: tf.data.Dataset.from_tensors(([[1.0]], [[2.0]]))
-        >>> history = fit(model, data, epochs=2, steps_per_epoch=3, verbose=0,
-        ...               callbacks=make_callbacks(tempfile.mkdtemp(), monitor="loss"))
-        >>> len(history["loss"]), int(model.optimizer.iterations)
-        (2, 6)
-    """
-    backup = next((c for c in callbacks if isinstance(c, StepBackup)), None)
-    start = backup.restore(model) if backup else 0
-    epoch, offset = divmod(start, steps_per_epoch)
-    history: dict[str, list[float]] = {}
-    while epoch < epochs:
-        last_epoch = epoch + 1 if offset else epochs
-        result = model.fit(train_data().repeat().skip(epoch * steps_per_epoch + offset),
-                           validation_data=validation_data, initial_epoch=epoch,
-                           epochs=last_epoch, steps_per_epoch=steps_per_epoch - offset,
-                           callbacks=list(callbacks), verbose=verbose, shuffle=False)
-        for key, values in result.history.items():
-            history.setdefault(key, []).extend(values)
-        epoch, offset = last_epoch, 0
-    if backup and delete_backup:
-        backup.delete()
-    return history

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import json
 import os
 import shutil
 from collections.abc import Sequence
@@ -27,61 +26,16 @@ from bert_keras.checkpoints import config_of, load_checkpoint
 from bert_keras.config import PRESETS
 from bert_keras.model_files import save_model
 from bert_keras.models import bert_encoder, encoder_of
-from bert_keras.run_dir import (METRICS_FILE, MODEL_FILE, SPEC_FILE, VOCAB_FILE, RunSpec,
+from bert_keras.run_dir import (METRICS_FILE, MODEL_FILE, VOCAB_FILE, RunSpec,
                                 current_versions, write_json)
 from bert_keras.text import BertTokenizer
-from bert_keras.training.callbacks import (BACKUP_DIR, BEST_MODEL_FILE, DevMetrics, StepBackup,
-                                          delete_training_state, fit, make_callbacks)
+from bert_keras.training.callbacks import BEST_MODEL_FILE, DevMetrics, make_callbacks
+from bert_keras.training.fit import check_backup_settings, fit
+from bert_keras.training.initial_weights import Init, resolve_init
 from bert_keras.training.optimization import make_optimizer
 from bert_keras.training.strategy import (global_batch_size, is_chief, make_strategy,
                                           needs_drop_remainder, set_precision)
 from bert_keras.training.tasks import Recipe, get_recipe
-
-@dataclasses.dataclass
-class Init:
-    """Where initial weights come from, with the vocabulary and casing that go with them."""
-
-    source: str
-    vocab: str
-    lowercase: bool
-
-
-def _hf_lowercase(directory: str) -> bool | None:
-    path = os.path.join(directory, "tokenizer_config.json")
-    if os.path.exists(path):
-        with open(path, encoding="utf-8") as file:
-            value = json.load(file).get("do_lower_case")
-        return None if value is None else bool(value)
-    return None
-
-
-def resolve_init(init: str, vocab: str | None = None, cased: bool | None = None) -> Init:
-    """Finds the vocabulary and casing for `--init` (a preset, HF/Google dir, .keras or run dir).
-
-    A preset means random initialisation and needs `vocab`; otherwise the vocabulary next to
-    the weights is used unless `vocab` overrides it. Casing: `cased`, else the source's own
-    setting (HF `tokenizer_config.json`, a run's task.json), else uncased unless "cased" is
-    in the source's name.
-    """
-    if init in PRESETS:
-        if not vocab:
-            raise ValueError(f"--init {init} (a preset, random weights) needs --vocab vocab.txt")
-        return Init(init, vocab, not cased)
-    directory = init if os.path.isdir(init) else os.path.dirname(os.path.abspath(init))
-    if os.path.isdir(init) and os.path.exists(os.path.join(init, SPEC_FILE)):
-        run = RunSpec.load(init)
-        return Init(os.path.join(init, MODEL_FILE), vocab or os.path.join(init, VOCAB_FILE),
-                    run.lowercase if cased is None else not cased)
-    vocab = vocab or os.path.join(directory, VOCAB_FILE)
-    if not os.path.exists(vocab):
-        raise FileNotFoundError(f"{init}: no vocab.txt next to the weights; pass --vocab")
-    if cased is None:
-        lowercase = _hf_lowercase(directory)
-        name = os.path.basename(os.path.normpath(directory)).lower()
-        cased = (not lowercase) if lowercase is not None else (
-            "cased" in name and "uncased" not in name)
-    return Init(init, vocab, not cased)
-
 
 def _load_encoder(init: Init, vocabulary_size: int) -> keras.Model:
     if init.source in PRESETS:
@@ -181,42 +135,9 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
     return result
 
 
-BACKUP_SETTINGS_FILE = os.path.join(BACKUP_DIR, "settings.json")
-
-
 def _digest(records: Sequence[Any]) -> str:
     """A fingerprint of the examples themselves, whatever files they came from."""
     return hashlib.sha256(repr(list(records)).encode("utf-8")).hexdigest()
-
-
-def check_backup_settings(output_dir: str, settings: dict[str, Any], restart: bool,
-                          write: bool = True) -> None:
-    """Refuses to resume a backup made with other settings or data (a ValueError naming each
-    change), deletes it first with `restart`, and records `settings` beside a new backup."""
-    settings = json.loads(json.dumps(settings))  # as they read back
-    path = os.path.join(output_dir, BACKUP_SETTINGS_FILE)
-    backup_dir = os.path.dirname(path)
-    if restart and os.path.isdir(backup_dir):
-        print(f"--restart: deleting the backup and the training history in {output_dir}",
-              flush=True)
-        if write:
-            delete_training_state(output_dir)
-    elif StepBackup(backup_dir).latest_step():
-        if not os.path.exists(path):
-            raise ValueError(f"{output_dir} holds a backup without a record of its settings "
-                             "(made by an older bert-keras); pass --restart to start afresh")
-        with open(path, encoding="utf-8") as file:
-            saved = json.load(file)
-        changed = [f"{name}: {saved.get(name)!r} -> {value!r}" for name, value in
-                   settings.items() if saved.get(name) != value]
-        if changed:
-            raise ValueError(f"{output_dir} holds the backup of a run with other settings "
-                             f"({'; '.join(changed)}); rerun with the same settings to resume "
-                             "it, or pass --restart to start afresh")
-        return
-    if write:
-        os.makedirs(backup_dir, exist_ok=True)
-        write_json(path, settings)
 
 
 @dataclasses.dataclass

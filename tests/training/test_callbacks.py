@@ -8,8 +8,9 @@ import numpy as np
 import pytest
 import tensorflow as tf
 
-from bert_keras.training.callbacks import (BestModel, DevMetrics, StepBackup, Throughput, fit,
+from bert_keras.training.callbacks import (BestModel, DevMetrics, StepBackup, Throughput,
                                            make_callbacks)
+from bert_keras.training.fit import fit
 
 
 def _model():

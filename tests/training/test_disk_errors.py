@@ -16,7 +16,8 @@ import pytest
 import tensorflow as tf
 
 from bert_keras.training import callbacks as callbacks_module
-from bert_keras.training.callbacks import BestModel, HistoryLogger, StepBackup, fit
+from bert_keras.training.callbacks import BestModel, HistoryLogger, StepBackup
+from bert_keras.training.fit import fit
 
 from task_samples import FILES, TASKS, VOCAB
 

@@ -135,7 +135,7 @@ def test_a_run_directory_resumes_only_its_own_settings(tmp_path, capsys):
 
 @pytest.mark.parametrize("task", ["sst2", "conll2003", "squad"])
 def test_training_data_built_anew_repeats_the_same_passes(task):
-    """What exact resume needs of every recipe (see `callbacks.fit`): the repeated training
+    """What exact resume needs of every recipe (see `bert_keras.training.fit`): the repeated training
     data, built anew, yields the same batches pass after pass; and the passes differ."""
     from bert_keras.text import BertTokenizer
     from bert_keras.training.tasks import get_recipe

@@ -30,8 +30,9 @@ from bert_keras.models import bert_encoder, bert_pretrainer, encoder_of
 from bert_keras.run_dir import (METRICS_FILE, MODEL_FILE, VOCAB_FILE, RunSpec,
                                 current_versions, write_json)
 from bert_keras.text.vocab import load_vocabulary
-from bert_keras.training.callbacks import fit, make_callbacks
-from bert_keras.training.finetune import Init, check_backup_settings, resolve_init
+from bert_keras.training.callbacks import make_callbacks
+from bert_keras.training.fit import check_backup_settings, fit
+from bert_keras.training.initial_weights import Init, resolve_init
 from bert_keras.training.optimization import make_optimizer
 from bert_keras.training.pretraining.inputs import record_batches, record_metadata, shard_files
 from bert_keras.training.pretraining.records import METADATA_FILE, read_metadata

@@ -14,7 +14,8 @@ from bert_keras.samples import sample_path
 from bert_keras.checkpoints import load_checkpoint
 from bert_keras.cli import main
 from bert_keras.text import BertTokenizer
-from bert_keras.training.finetune import finetune, resolve_init
+from bert_keras.training.finetune import finetune
+from bert_keras.training.initial_weights import resolve_init
 from bert_keras.training.pretraining.instances import InstanceRecipe, read_token_documents
 from bert_keras.training.pretraining.text_inputs import sentence_pairs, text_dataset
 

@@ -1,0 +1,97 @@
+"""Training that resumes a crashed run exactly: `fit`, and `check_backup_settings`, which lets a
+run directory's backup be resumed only by the run that made it (see `fit`'s example).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from typing import Any, Callable, Sequence
+
+import keras
+import tensorflow as tf
+
+from bert_keras.run_dir import write_json
+from bert_keras.training.callbacks import (BACKUP_DIR, StepBackup, delete_training_state,
+                                          make_callbacks)  # noqa: F401 (make_callbacks: examples)
+
+
+def fit(model: keras.Model, train_data: Callable[[], tf.data.Dataset], epochs: int,
+        steps_per_epoch: int, validation_data: tf.data.Dataset | None = None,
+        callbacks: Sequence[keras.callbacks.Callback] = (), delete_backup: bool = False,
+        verbose: str | int = "auto") -> dict[str, list[float]]:
+    """`model.fit` for `epochs * steps_per_epoch` batches that resumes a crashed run exactly.
+
+    `train_data` builds one pass over the training batches, in a seeded order (a seeded
+    shuffle, which may reshuffle each pass); the passes are repeated for as long as training
+    runs. It is a function, called again for every `model.fit` below, because a seeded
+    shuffle's later orders depend on how many iterators its dataset object has made: built
+    anew, pass `k` of the repeated data always has the same order. (Distributed by a
+    strategy, such a shuffle gives other, still reproducible, orders (TF 2.21): compare runs
+    across strategies with `reshuffle_each_iteration=False`.)
+    With a `StepBackup` among `callbacks` (as `make_callbacks` returns), the newest backup is
+    restored first: training continues at the saved step, inside the interrupted epoch, on
+    the batches that follow the ones already trained (`repeat().skip(step)`, which reads and
+    drops those batches), and every later epoch sees the batches an uninterrupted run sees.
+    Keep `steps_per_epoch` and the data the same across restarts. Returns the merged history
+    (`{}` if the backup shows the run had finished).
+
+    Example:
+        >>> import tempfile
+        >>> model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
+        >>> model.compile("sgd", "mse")
+        >>> data = lambda: tf.data.Dataset.from_tensors(([[1.0]], [[2.0]]))
+        >>> history = fit(model, data, epochs=2, steps_per_epoch=3, verbose=0,
+        ...               callbacks=make_callbacks(tempfile.mkdtemp(), monitor="loss"))
+        >>> len(history["loss"]), int(model.optimizer.iterations)
+        (2, 6)
+    """
+    backup = next((c for c in callbacks if isinstance(c, StepBackup)), None)
+    start = backup.restore(model) if backup else 0
+    epoch, offset = divmod(start, steps_per_epoch)
+    history: dict[str, list[float]] = {}
+    while epoch < epochs:
+        last_epoch = epoch + 1 if offset else epochs
+        result = model.fit(train_data().repeat().skip(epoch * steps_per_epoch + offset),
+                           validation_data=validation_data, initial_epoch=epoch,
+                           epochs=last_epoch, steps_per_epoch=steps_per_epoch - offset,
+                           callbacks=list(callbacks), verbose=verbose, shuffle=False)
+        for key, values in result.history.items():
+            history.setdefault(key, []).extend(values)
+        epoch, offset = last_epoch, 0
+    if backup and delete_backup:
+        backup.delete()
+    return history
+
+
+BACKUP_SETTINGS_FILE = os.path.join(BACKUP_DIR, "settings.json")
+
+
+def check_backup_settings(output_dir: str, settings: dict[str, Any], restart: bool,
+                          write: bool = True) -> None:
+    """Refuses to resume a backup made with other settings or data (a ValueError naming each
+    change), deletes it first with `restart`, and records `settings` beside a new backup."""
+    settings = json.loads(json.dumps(settings))  # as they read back
+    path = os.path.join(output_dir, BACKUP_SETTINGS_FILE)
+    backup_dir = os.path.dirname(path)
+    if restart and os.path.isdir(backup_dir):
+        print(f"--restart: deleting the backup and the training history in {output_dir}",
+              flush=True)
+        if write:
+            delete_training_state(output_dir)
+    elif StepBackup(backup_dir).latest_step():
+        if not os.path.exists(path):
+            raise ValueError(f"{output_dir} holds a backup without a record of its settings "
+                             "(made by an older bert-keras); pass --restart to start afresh")
+        with open(path, encoding="utf-8") as file:
+            saved = json.load(file)
+        changed = [f"{name}: {saved.get(name)!r} -> {value!r}" for name, value in
+                   settings.items() if saved.get(name) != value]
+        if changed:
+            raise ValueError(f"{output_dir} holds the backup of a run with other settings "
+                             f"({'; '.join(changed)}); rerun with the same settings to resume "
+                             "it, or pass --restart to start afresh")
+        return
+    if write:
+        os.makedirs(backup_dir, exist_ok=True)
+        write_json(path, settings)

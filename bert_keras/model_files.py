@@ -13,9 +13,11 @@ Example:
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import socket
+from typing import Iterator
 
 import keras
 
@@ -65,20 +67,34 @@ def _alive(pid: int) -> bool:
     return True
 
 
-def save_model(model: keras.Model, path: str | os.PathLike) -> None:
-    """Saves `model` to `path` (a `.keras` file) atomically; an OSError names `path`.
+@contextlib.contextmanager
+def atomic_write(path: str | os.PathLike) -> Iterator[str]:
+    """Yields the temporary name (`partial_path`) to write `path` under; when the block ends
+    renames it into place, and if the block fails removes it. An OSError names `path`.
 
-    What killed saves to the same folder left behind is removed first.
+    Example:
+        >>> with atomic_write("runs/x/notes.txt") as partial:  # doctest: +SKIP
+        ...     with open(partial, "w") as file:
+        ...         file.write("whole or absent")
     """
     path = os.fspath(path)
     partial = partial_path(path)
     try:
-        os.makedirs(os.path.dirname(partial), exist_ok=True)
-        remove_abandoned_partials(os.path.dirname(partial))
-        model.save(partial)
+        yield partial
         os.replace(partial, path)
     except OSError as error:
         raise OSError(error.errno, f"cannot write {path}: {error.strerror or error}") from None
     finally:
         if os.path.exists(partial):
             os.remove(partial)
+
+
+def save_model(model: keras.Model, path: str | os.PathLike) -> None:
+    """Saves `model` to `path` (a `.keras` file) atomically; an OSError names `path`.
+
+    What killed saves to the same folder left behind is removed first.
+    """
+    with atomic_write(path) as partial:
+        os.makedirs(os.path.dirname(partial), exist_ok=True)
+        remove_abandoned_partials(os.path.dirname(partial))
+        model.save(partial)

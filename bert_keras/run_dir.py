@@ -26,7 +26,7 @@ import json
 import os
 from typing import Any
 
-from bert_keras.model_files import partial_path
+from bert_keras.model_files import atomic_write
 
 MODEL_FILE = "model.keras"
 VOCAB_FILE = "vocab.txt"
@@ -157,18 +157,9 @@ def write_json(path: str | os.PathLike, value: Any) -> None:
     Example:
         >>> write_json("runs/sst2/metrics.json", {"accuracy": 0.91})  # doctest: +SKIP
     """
-    path = os.fspath(path)
-    partial = partial_path(path)
-    try:
-        with open(partial, "w", encoding="utf-8") as file:
-            json.dump(value, file, indent=2)
-            file.write("\n")
-        os.replace(partial, path)
-    except OSError as error:
-        raise OSError(error.errno, f"cannot write {path}: {error.strerror or error}") from None
-    finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+    with atomic_write(path) as partial, open(partial, "w", encoding="utf-8") as file:
+        json.dump(value, file, indent=2)
+        file.write("\n")
 
 
 def current_versions() -> dict[str, str]:

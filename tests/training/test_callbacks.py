@@ -12,16 +12,7 @@ from bert_keras.training.callbacks import (BestModel, DevMetrics, StepBackup, Th
                                            make_callbacks)
 from bert_keras.training.fit import fit
 
-
-def _model():
-    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-    model.compile(keras.optimizers.Adam(0.1), "mse")
-    return model
-
-
-def _data():
-    x = np.arange(6, dtype="float32").reshape(6, 1)
-    return tf.data.Dataset.from_tensor_slices((x, 2 * x + 1)).batch(2)
+from one_weight import line_batches, one_weight_model
 
 
 class Crash(keras.callbacks.Callback):
@@ -36,12 +27,12 @@ class Crash(keras.callbacks.Callback):
 
 def test_run_directory_layout(tmp_path):
     callbacks = make_callbacks(tmp_path, save_freq=2, tensorboard=False)
-    history = fit(_model(), _data, epochs=2, steps_per_epoch=3, validation_data=_data(),
+    history = fit(one_weight_model(), line_batches, epochs=2, steps_per_epoch=3, validation_data=line_batches(),
                   callbacks=callbacks, verbose=0)
     assert sorted(history) == ["loss", "val_loss"] and len(history["loss"]) == 2
     assert sorted(os.listdir(tmp_path)) == ["backup", "best.keras", "history.csv"]
     assert sorted(os.listdir(tmp_path / "backup")) == ["step-6.seeds.npz", "step-6.weights.h5"]
-    fit(_model(), _data, epochs=2, steps_per_epoch=3, callbacks=callbacks, delete_backup=True,
+    fit(one_weight_model(), line_batches, epochs=2, steps_per_epoch=3, callbacks=callbacks, delete_backup=True,
         verbose=0)
     assert not (tmp_path / "backup").exists()
 
@@ -49,7 +40,7 @@ def test_run_directory_layout(tmp_path):
 def test_throughput_reaches_history_csv_and_skips_the_tracing_batch(tmp_path):
     callbacks = make_callbacks(tmp_path, monitor="loss", batch_size=2, tensorboard=False)
     assert isinstance(callbacks[0], Throughput)
-    fit(_model(), _data, epochs=2, steps_per_epoch=3, callbacks=callbacks, verbose=0)
+    fit(one_weight_model(), line_batches, epochs=2, steps_per_epoch=3, callbacks=callbacks, verbose=0)
     with open(tmp_path / "history.csv", newline="") as file:
         speeds = [float(row["examples_per_second"]) for row in csv.DictReader(file)]
     assert len(speeds) == 2 and all(speed > 0 for speed in speeds)
@@ -66,19 +57,19 @@ def test_throughput_reaches_history_csv_and_skips_the_tracing_batch(tmp_path):
 def test_crash_and_resume_in_process_matches_one_run(tmp_path, policy):
     keras.mixed_precision.set_global_policy(policy)  # mixed_float16: LossScaleOptimizer state
     keras.utils.set_random_seed(1)
-    reference = _model()
-    fit(reference, _data, epochs=3, steps_per_epoch=3, verbose=0)
+    reference = one_weight_model()
+    fit(reference, line_batches, epochs=3, steps_per_epoch=3, verbose=0)
 
     keras.utils.set_random_seed(1)
-    crashed = _model()
+    crashed = one_weight_model()
     callbacks = make_callbacks(tmp_path, monitor="loss", save_freq=2, tensorboard=False)
     with pytest.raises(KeyboardInterrupt):
-        fit(crashed, _data, epochs=3, steps_per_epoch=3, verbose=0,
+        fit(crashed, line_batches, epochs=3, steps_per_epoch=3, verbose=0,
             callbacks=callbacks + [Crash(callbacks[0], at_step=5)])
     assert callbacks[0].latest_step() == 4
 
-    resumed = _model()
-    history = fit(resumed, _data, epochs=3, steps_per_epoch=3, verbose=0,
+    resumed = one_weight_model()
+    history = fit(resumed, line_batches, epochs=3, steps_per_epoch=3, verbose=0,
                   callbacks=make_callbacks(tmp_path, monitor="loss", save_freq=2,
                                            tensorboard=False))
     assert len(history["loss"]) == 2  # the rest of epoch 2, then epoch 3
@@ -87,7 +78,7 @@ def test_crash_and_resume_in_process_matches_one_run(tmp_path, policy):
     assert callbacks[0].latest_step() == 9
     for got, expected in zip(resumed.get_weights(), reference.get_weights()):
         np.testing.assert_allclose(got, expected, rtol=1e-6)
-    finished = fit(resumed, _data, epochs=3, steps_per_epoch=3, verbose=0,
+    finished = fit(resumed, line_batches, epochs=3, steps_per_epoch=3, verbose=0,
                    callbacks=make_callbacks(tmp_path, monitor="loss", tensorboard=False))
     assert finished == {}
 
@@ -102,17 +93,17 @@ def _reshuffled_data():
 @pytest.mark.parametrize("crash_at", [2, 9, 16])  # epoch 1, 2 and 3 of 3 (6 steps each)
 def test_resume_in_any_epoch_replays_the_order_of_every_later_epoch(tmp_path, crash_at):
     keras.utils.set_random_seed(1)
-    reference = _model()
+    reference = one_weight_model()
     fit(reference, _reshuffled_data, epochs=3, steps_per_epoch=6, verbose=0)
 
     keras.utils.set_random_seed(1)
     callbacks = make_callbacks(tmp_path, monitor="loss", save_freq=1, tensorboard=False)
     with pytest.raises(KeyboardInterrupt):
-        fit(_model(), _reshuffled_data, epochs=3, steps_per_epoch=6, verbose=0,
+        fit(one_weight_model(), _reshuffled_data, epochs=3, steps_per_epoch=6, verbose=0,
             callbacks=callbacks + [Crash(callbacks[0], at_step=crash_at)])
     assert callbacks[0].latest_step() == crash_at
 
-    resumed = _model()  # a restarted process builds its data and model anew
+    resumed = one_weight_model()  # a restarted process builds its data and model anew
     fit(resumed, _reshuffled_data, epochs=3, steps_per_epoch=6, verbose=0,
         callbacks=make_callbacks(tmp_path, monitor="loss", save_freq=1, tensorboard=False))
     assert int(resumed.optimizer.iterations) == 18
@@ -122,9 +113,9 @@ def test_resume_in_any_epoch_replays_the_order_of_every_later_epoch(tmp_path, cr
 
 def test_plain_model_fit_refuses_to_ignore_a_backup(tmp_path):
     backup = StepBackup(tmp_path, save_freq=1)
-    fit(_model(), _data, epochs=1, steps_per_epoch=2, callbacks=[backup], verbose=0)
+    fit(one_weight_model(), line_batches, epochs=1, steps_per_epoch=2, callbacks=[backup], verbose=0)
     with pytest.raises(RuntimeError, match="holds a backup at step 2: resume with"):
-        _model().fit(_data(), epochs=1, callbacks=[StepBackup(tmp_path)], verbose=0,
+        one_weight_model().fit(line_batches(), epochs=1, callbacks=[StepBackup(tmp_path)], verbose=0,
                      shuffle=False)
 
 
@@ -149,7 +140,7 @@ def test_best_model_is_chosen_on_a_task_metric_from_dev_metrics(tmp_path):
     callbacks = make_callbacks(tmp_path, monitor="val_f1", mode="max", tensorboard=False,
                                dev_metrics=DevMetrics(evaluate, verbose=False))
     assert isinstance(callbacks[0], DevMetrics)
-    history = fit(_model(), _data, epochs=3, steps_per_epoch=3, validation_data=_data(),
+    history = fit(one_weight_model(), line_batches, epochs=3, steps_per_epoch=3, validation_data=line_batches(),
                   callbacks=callbacks, verbose=0)
     assert history["val_f1"] == [0.5, 0.9, 0.7]
     assert history["val_loss"][2] < history["val_loss"][1]

@@ -13,43 +13,32 @@ from pathlib import Path
 import keras
 import numpy as np
 import pytest
-import tensorflow as tf
 
 from bert_keras.training import callbacks as callbacks_module
 from bert_keras.training.callbacks import BestModel, HistoryLogger, StepBackup
 from bert_keras.training.fit import fit
 
+from one_weight import line_batches, one_weight_model
 from task_samples import FILES, TASKS, VOCAB
-
-
-def _model():
-    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-    model.compile(keras.optimizers.Adam(0.1), "mse")
-    return model
-
-
-def _data():
-    x = np.arange(6, dtype="float32").reshape(6, 1)
-    return tf.data.Dataset.from_tensor_slices((x, 2 * x + 1)).batch(2)
 
 
 def test_a_backup_that_cannot_fit_is_refused_before_h5py_writes(tmp_path, monkeypatch):
     """HDF5 crashes the process at exit after a write that filled the disk (a segfault, seen
     on a full tmpfs): a backup must not start when the disk lacks room for it."""
-    fit(_model(), _data, epochs=1, steps_per_epoch=3, verbose=0,
+    fit(one_weight_model(), line_batches, epochs=1, steps_per_epoch=3, verbose=0,
         callbacks=[StepBackup(tmp_path, save_freq=1)])
     monkeypatch.setattr(callbacks_module.shutil, "disk_usage",
                         lambda path: types.SimpleNamespace(free=1000))
     with pytest.raises(OSError, match=r"cannot write the backup .*step-4\.weights\.h5: it needs "
                                       r"about 1 MiB and the disk has 0 MiB free"):
-        fit(_model(), _data, epochs=2, steps_per_epoch=3, verbose=0,
+        fit(one_weight_model(), line_batches, epochs=2, steps_per_epoch=3, verbose=0,
             callbacks=[StepBackup(tmp_path, save_freq=1)])
     assert sorted(os.listdir(tmp_path)) == ["step-3.seeds.npz", "step-3.weights.h5"]
 
 
 def test_a_backup_write_that_fails_leaves_the_previous_one_and_no_partial(tmp_path,
                                                                            monkeypatch):
-    fit(_model(), _data, epochs=1, steps_per_epoch=3, verbose=0,
+    fit(one_weight_model(), line_batches, epochs=1, steps_per_epoch=3, verbose=0,
         callbacks=[StepBackup(tmp_path, save_freq=1)])
 
     def file_too_large(self, filepath, *args, **kwargs):
@@ -59,24 +48,24 @@ def test_a_backup_write_that_fails_leaves_the_previous_one_and_no_partial(tmp_pa
     monkeypatch.setattr(keras.Model, "save_weights", file_too_large)
     with pytest.raises(OSError, match=r"^\[Errno 27\] cannot write the backup .*step-4\.weights"
                                       r"\.h5: File too large$"):
-        fit(_model(), _data, epochs=2, steps_per_epoch=3, verbose=0,
+        fit(one_weight_model(), line_batches, epochs=2, steps_per_epoch=3, verbose=0,
             callbacks=[StepBackup(tmp_path, save_freq=1)])
     assert sorted(os.listdir(tmp_path)) == ["step-3.seeds.npz", "step-3.weights.h5"]
 
 
 def test_a_killed_backup_save_is_cleaned_up_on_restart(tmp_path):
-    fit(_model(), _data, epochs=1, steps_per_epoch=3, verbose=0,
+    fit(one_weight_model(), line_batches, epochs=1, steps_per_epoch=3, verbose=0,
         callbacks=[StepBackup(tmp_path, save_freq=1)])
     for name in ("partial.weights.h5", "partial.seeds.npz"):
         (tmp_path / name).write_bytes(b"killed mid-write")
-    assert StepBackup(tmp_path).restore(_model()) == 3
+    assert StepBackup(tmp_path).restore(one_weight_model()) == 3
     assert sorted(os.listdir(tmp_path)) == ["step-3.seeds.npz", "step-3.weights.h5"]
 
 
 def test_the_best_model_is_replaced_whole_or_kept(tmp_path, monkeypatch):
     path = tmp_path / "best.keras"
     best = BestModel(str(path), "loss")
-    best.set_model(_model())
+    best.set_model(one_weight_model())
     best.on_epoch_end(0, {"loss": 2.0})
     first = best.model.get_weights()
 
@@ -84,7 +73,7 @@ def test_the_best_model_is_replaced_whole_or_kept(tmp_path, monkeypatch):
         Path(filepath).write_bytes(b"PK truncated")
         raise OSError(errno.ENOSPC, "No space left on device")
 
-    best.set_model(_model())
+    best.set_model(one_weight_model())
     monkeypatch.setattr(keras.Model, "save", full_disk)
     with pytest.raises(OSError, match=f"cannot write {path}: No space left on device"):
         best.on_epoch_end(1, {"loss": 1.0})
@@ -98,7 +87,7 @@ def test_the_best_model_is_replaced_whole_or_kept(tmp_path, monkeypatch):
 
 def test_history_write_errors_name_the_file(tmp_path, monkeypatch):
     logger = HistoryLogger(str(tmp_path / "history.csv"))
-    logger.set_model(_model())
+    logger.set_model(one_weight_model())
     logger.on_train_begin()
 
     def full_disk(*args, **kwargs):

@@ -71,7 +71,7 @@ def expand_inputs(patterns: list[str]) -> list[str]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from bert_keras.training.pretraining.instances import create_pretraining_data
+    from bert_keras.training.pretraining.create_data import create_pretraining_data
 
     try:
         statistics = create_pretraining_data(

@@ -22,9 +22,9 @@ import tensorflow as tf
 
 from bert_keras.text import BertPacker, BertTokenizer
 from bert_keras.training.pretraining.inputs import to_model_inputs
-from bert_keras.training.pretraining.instances import (Document, InstanceRecipe, document_pairs,
-                                                       read_token_documents)
+from bert_keras.training.pretraining.instances import Document, InstanceRecipe, document_pairs
 from bert_keras.training.pretraining.masking import MaskedLMMasker
+from bert_keras.training.pretraining.text_reading import read_token_documents
 
 
 def sentence_pairs(documents: Sequence[Document], recipe: InstanceRecipe, rng: random.Random

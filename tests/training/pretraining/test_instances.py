@@ -13,12 +13,14 @@ from bert_keras.samples import sample_path
 from bert_keras.data import DataError
 from bert_keras.text import BertTokenizer
 from bert_keras.text.vocab import load_vocabulary
+from bert_keras.training.pretraining.create_data import create_pretraining_data
 from bert_keras.training.pretraining.instances import (InstanceRecipe, MaskingVocabulary,
-                                                       chunk_documents, create_instances,
+                                                       create_instances,
                                                        create_instances_from_document,
-                                                       create_pretraining_data, mask_tokens,
-                                                       num_to_predict, truncate_seq_pair)
+                                                       mask_tokens, num_to_predict,
+                                                       truncate_seq_pair)
 from bert_keras.training.pretraining.records import parse_records, read_metadata
+from bert_keras.training.pretraining.text_reading import chunk_documents
 
 DATA = os.path.join(os.path.dirname(__file__), "..", "..", "data")
 WIKITEXT = sample_path("wikitext_sample.txt")

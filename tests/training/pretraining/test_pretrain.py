@@ -16,8 +16,9 @@ from bert_keras.cli import main
 from bert_keras.text import BertTokenizer
 from bert_keras.training.finetune import finetune
 from bert_keras.training.initial_weights import resolve_init
-from bert_keras.training.pretraining.instances import InstanceRecipe, read_token_documents
+from bert_keras.training.pretraining.instances import InstanceRecipe
 from bert_keras.training.pretraining.text_inputs import sentence_pairs, text_dataset
+from bert_keras.training.pretraining.text_reading import read_token_documents
 
 DATA = Path(__file__).resolve().parents[2] / "data"
 VOCAB = str(DATA / "text" / "bert_uncased_vocab.txt")

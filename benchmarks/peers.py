@@ -15,7 +15,6 @@ import os
 
 import numpy as np
 
-from bert_keras.checkpoints.loading import config_of
 from bert_keras.checkpoints.weight_map import encoder_weight_specs
 from bert_keras.models import encoder_of
 
@@ -29,7 +28,7 @@ def _our_parts(our_model):
     encoder = encoder_of(our_model)
     head = our_model.get_layer(HEAD_LAYER)
     weights = {v.path: v.numpy() for v in encoder.weights}
-    return config_of(encoder), weights, head
+    return encoder.config, weights, head
 
 
 def keras_hub_weight_map(num_layers: int) -> list[tuple[str, str]]:

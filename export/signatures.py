@@ -24,7 +24,6 @@ from typing import Callable
 
 import tensorflow as tf
 
-from bert_keras.checkpoints import config_of
 from bert_keras.models import ENCODER_INPUTS, encoder_of
 from bert_keras.text import BertPreprocessor
 from bert_keras.export.run_dir import TrainedModel
@@ -63,7 +62,7 @@ def serving_functions(trained: TrainedModel) -> dict[str, Callable]:
         return {"pooled_output": tf.cast(outputs["pooled_output"], tf.float32),
                 "mean_pooled_output": tf.cast(mean, tf.float32)}
 
-    config = config_of(encoder)
+    config = encoder.config
 
     def serve_tokens(input_word_ids, input_mask, input_type_ids) -> dict[str, tf.Tensor]:
         inputs = {"input_word_ids": input_word_ids, "input_mask": input_mask,

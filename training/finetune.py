@@ -22,7 +22,7 @@ import keras
 import tensorflow as tf
 
 from bert_keras import BertConfig
-from bert_keras.checkpoints import config_of, load_checkpoint
+from bert_keras.checkpoints import load_checkpoint
 from bert_keras.config import PRESETS
 from bert_keras.model_files import save_model
 from bert_keras.models import bert_encoder, encoder_of
@@ -129,7 +129,7 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
                 label_names=data.label_names, options=recipe.resolved_options(options),
                 data={name: os.path.abspath(path) if path else None for name, path in (
                     ("data_dir", data_dir), ("train_file", train_file), ("dev_file", dev_file))},
-                bert_config=config_of(encoder_of(model)).to_google_dict(),
+                bert_config=encoder_of(model).config.to_google_dict(),
                 versions=current_versions()).save(output_dir)
         write_json(os.path.join(output_dir, METRICS_FILE), result)
     return result

@@ -5,6 +5,6 @@ Example:
     >>> config, encoder = load_checkpoint("path/to/hf_bert_dir")  # doctest: +SKIP
 """
 
-from bert_keras.checkpoints.loading import config_of, load_checkpoint, load_pretrainer
+from bert_keras.checkpoints.loading import load_checkpoint, load_pretrainer
 
-__all__ = ["config_of", "load_checkpoint", "load_pretrainer"]
+__all__ = ["load_checkpoint", "load_pretrainer"]

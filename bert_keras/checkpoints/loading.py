@@ -13,8 +13,8 @@ from bert_keras.checkpoints.sources import (GoogleSource, HuggingFaceSource, Ten
 from bert_keras.checkpoints.weight_map import (WeightSpec, encoder_weight_specs,
                                                pretraining_head_specs)
 from bert_keras.config import BertConfig
-from bert_keras.layers import TransformerEncoderBlock
-from bert_keras.models import EMBEDDINGS_LAYER, bert_encoder, bert_pretrainer, encoder_of
+from bert_keras.models import (BertEncoder, BertPretrainer, bert_encoder, bert_pretrainer,
+                               encoder_of)
 
 logger = logging.getLogger(__name__)
 
@@ -22,22 +22,6 @@ logger = logging.getLogger(__name__)
 _IGNORED_SUFFIXES = ("/adam_m", "/adam_v", "global_step", "embeddings.position_ids")
 # Name prefixes of encoder weights, per naming: leftovers under them mean a config mismatch.
 _ENCODER_PREFIXES = {"google": ("bert/",), "hf": ("embeddings.", "encoder.", "pooler.")}
-
-
-def config_of(encoder: keras.Model) -> BertConfig:
-    """The `BertConfig` that builds `encoder` (read back from its layers)."""
-    embeddings = encoder.get_layer(EMBEDDINGS_LAYER)
-    blocks = [layer for layer in encoder.layers if isinstance(layer, TransformerEncoderBlock)]
-    return BertConfig(
-        vocab_size=embeddings.vocab_size, hidden_size=embeddings.hidden_size,
-        num_layers=len(blocks), num_heads=blocks[0].num_heads,
-        intermediate_size=blocks[0].intermediate_size, activation=blocks[0].activation,
-        dropout_rate=embeddings.dropout_rate,
-        attention_dropout_rate=blocks[0].attention_dropout_rate,
-        max_position_embeddings=embeddings.max_position_embeddings,
-        type_vocab_size=embeddings.type_vocab_size,
-        layer_norm_epsilon=embeddings.layer_norm_epsilon,
-        initializer_range=embeddings.initializer_range)
 
 
 def _open(path: str) -> tuple[BertConfig, TensorSource]:
@@ -98,7 +82,7 @@ def _check_nothing_left(source: TensorSource, used: set[str]) -> None:
                          "the config; does num_hidden_layers match?")
 
 
-def load_checkpoint(path: str | os.PathLike) -> tuple[BertConfig, keras.Model]:
+def load_checkpoint(path: str | os.PathLike) -> tuple[BertConfig, BertEncoder]:
     """Loads a BERT encoder from a Hugging Face dir, a Google TF1 checkpoint or a `.keras` file.
 
     Example:
@@ -107,7 +91,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[BertConfig, keras.Model]:
     path = os.fspath(path)
     if path.endswith(".keras"):
         encoder = encoder_of(keras.models.load_model(path))
-        return config_of(encoder), encoder
+        return encoder.config, encoder
     config, source = _open(path)
     encoder = bert_encoder(config)
     used = _assign(encoder, source, encoder_weight_specs(config.num_layers))
@@ -115,7 +99,7 @@ def load_checkpoint(path: str | os.PathLike) -> tuple[BertConfig, keras.Model]:
     return config, encoder
 
 
-def load_pretrainer(path: str | os.PathLike) -> tuple[BertConfig, keras.Model]:
+def load_pretrainer(path: str | os.PathLike) -> tuple[BertConfig, BertPretrainer]:
     """Like `load_checkpoint`, but returns `bert_pretrainer` with MLM/NSP heads.
 
     Head weights present in the checkpoint are loaded (each head all or nothing); heads the
@@ -127,10 +111,10 @@ def load_pretrainer(path: str | os.PathLike) -> tuple[BertConfig, keras.Model]:
     path = os.fspath(path)
     if path.endswith(".keras"):
         model = keras.models.load_model(path)
-        if "mlm_logits" in getattr(model, "output_names", []):
-            return config_of(encoder_of(model)), model
+        if isinstance(model, BertPretrainer):
+            return model.encoder.config, model
         encoder = encoder_of(model)
-        return config_of(encoder), bert_pretrainer(encoder)
+        return encoder.config, bert_pretrainer(encoder)
     config, source = _open(path)
     pretrainer = bert_pretrainer(bert_encoder(config))
     used = _assign(pretrainer, source, encoder_weight_specs(config.num_layers))

@@ -1,11 +1,12 @@
-"""Every model builder: shapes, `.keras` and `.weights.h5` round trips, mixed precision."""
+"""Every model builder: shapes, `.keras` and `.weights.h5` round trips, mixed precision, and
+the encoder each model carries."""
 
 import keras
 import numpy as np
 import pytest
 
-from bert_keras.models import (bert_classifier, bert_encoder, bert_pretrainer, bert_span_labeler,
-                               bert_tagger, encoder_of)
+from bert_keras.models import (BertEncoder, BertPretrainer, bert_classifier, bert_encoder,
+                               bert_pretrainer, bert_span_labeler, bert_tagger, encoder_of)
 
 BUILDERS = {
     "encoder": lambda config: bert_encoder(config),
@@ -134,5 +135,35 @@ def test_task_models_share_a_given_encoder(tiny_config, make_inputs):
     inputs = make_inputs()
     np.testing.assert_allclose(encoder_of(bert_pretrainer(encoder))(inputs)["pooled_output"],
                                encoder(inputs)["pooled_output"], atol=1e-6)
-    with pytest.raises(TypeError, match="expected a BertConfig or an encoder"):
+    with pytest.raises(TypeError, match="expected a BertConfig or a BertEncoder"):
         bert_classifier("base", 2)
+
+
+@pytest.mark.parametrize("name", BUILDERS)
+def test_every_model_gives_its_encoder_and_config_back_after_a_keras_round_trip(
+        name, tiny_config, tmp_path):
+    model = BUILDERS[name](tiny_config)
+    model.save(tmp_path / "model.keras")
+    encoder = encoder_of(keras.models.load_model(tmp_path / "model.keras"))
+    assert isinstance(encoder, BertEncoder)
+    assert encoder.config == tiny_config
+    assert encoder.embeddings is encoder.get_layer("embeddings")
+    assert [layer.name for layer in encoder.transformer_layers] == [
+        f"transformer_layer_{index}" for index in range(tiny_config.num_layers)]
+    assert encoder.pooler is encoder.get_layer("pooler")
+
+
+def test_the_pretrainer_reloads_around_one_encoder(tiny_config, tmp_path):
+    bert_pretrainer(tiny_config).save(tmp_path / "pretrainer.keras")
+    loaded = keras.models.load_model(tmp_path / "pretrainer.keras")
+    assert isinstance(loaded, BertPretrainer)
+    assert loaded.get_layer("embeddings") is loaded.encoder.embeddings
+
+
+def test_a_model_without_a_bert_encoder_is_named_in_the_error():
+    inputs = keras.Input(shape=(3,))
+    plain = keras.Model(inputs, keras.layers.Dense(2)(inputs), name="plain")
+    with pytest.raises(ValueError, match="model 'plain' does not contain one BertEncoder"):
+        encoder_of(plain)
+    with pytest.raises(TypeError, match="expected a BertConfig, got str"):
+        BertEncoder("base")

@@ -23,7 +23,7 @@ import keras
 import tensorflow as tf
 
 from bert_keras import BertConfig
-from bert_keras.checkpoints import config_of, load_pretrainer
+from bert_keras.checkpoints import load_pretrainer
 from bert_keras.config import PRESETS
 from bert_keras.model_files import save_model
 from bert_keras.models import bert_encoder, bert_pretrainer, encoder_of
@@ -185,7 +185,7 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
                          "learning_rate": learning_rate},
                 data={"data_dir": os.path.abspath(data_dir) if data_dir else None,
                       "text_files": [os.path.abspath(path) for path in text_files or ()]},
-                bert_config=config_of(encoder_of(model)).to_google_dict(),
+                bert_config=encoder_of(model).config.to_google_dict(),
                 versions=current_versions()).save(output_dir)
         if result:
             write_json(os.path.join(output_dir, METRICS_FILE), result)

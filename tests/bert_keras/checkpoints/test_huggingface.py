@@ -8,7 +8,7 @@ import sys
 import keras
 import pytest
 
-from bert_keras.checkpoints import config_of, load_checkpoint
+from bert_keras.checkpoints import load_checkpoint
 from bert_keras.cli import main as cli_main
 from bert_keras.models import bert_classifier
 
@@ -55,7 +55,7 @@ def test_keras_file_keeps_weights_and_config(minilm_dir, assert_parity, tmp_path
     bert_classifier(encoder, num_classes=2).save(tmp_path / "classifier.keras")
     keras.backend.clear_session()
     loaded_config, loaded_encoder = load_checkpoint(tmp_path / "classifier.keras")
-    assert loaded_config == config == config_of(loaded_encoder)
+    assert loaded_config == config == loaded_encoder.config
     assert_parity(loaded_encoder)
 
 

@@ -53,12 +53,14 @@ def tiny_export(folder: str) -> str:
     """Fine-tunes a tiny model on the shipped SST-2 sample and exports it; returns BASE_DIR."""
     from bert_keras.export.saved_model import export_model
     from bert_keras.training.finetune import finetune
+    from bert_keras.training.options import FinetuneOptions
 
     run = os.path.join(folder, "run")
     vocab = os.path.join(ROOT, "tests", "data", "text", "bert_uncased_vocab.txt")
     finetune("sst2", "tiny", run, train_file=os.path.join(SAMPLES, "sst2_train_sample.tsv"),
-             dev_file=os.path.join(SAMPLES, "sst2_dev.tsv"), vocab=vocab, seq_length=128,
-             batch_size=32, epochs=1, max_train_examples=256, verbose=0)
+             dev_file=os.path.join(SAMPLES, "sst2_dev.tsv"), vocab=vocab, verbose=0,
+             options=FinetuneOptions(seq_length=128, batch_size=32, epochs=1,
+                                     max_train_examples=256))
     export_model(run, os.path.join(folder, "models", "sst2"))
     return os.path.join(folder, "models")
 

@@ -1,11 +1,11 @@
 """The tagger's (NER) serving outputs: per-token labels and word-level entities, from raw text.
 
-Words are those of BERT's basic tokenization (split on whitespace and punctuation); a word's
-label is the prediction at its first sub-word, as in training. Consecutive words form an
-entity when they share a type and the later one does not start a new entity (`B-`), which
-reads IOB2 and IOB1 alike. Offsets are in characters (code points) of the input string, so
-`text[start:end]` is the entity in Python. Texts longer than `seq_length - 2` sub-words are
-cut; `truncated` says so.
+Words are those of BERT's basic tokenization (split on whitespace and punctuation). The rules
+are `bert_keras.tasks.tagging`'s, which training follows too: a word's label is the prediction
+at its first sub-word; consecutive words form an entity when they share a type and the later
+one does not start a new entity (`B-`), which reads IOB2 and IOB1 alike; texts longer than
+`seq_length - 2` sub-words are cut (`truncated` says so). Offsets are in characters (code
+points) of the input string, so `text[start:end]` is the entity in Python.
 
 Outputs (dense, padded with "", 0.0 and -1):
     tokens, token_labels, token_scores, token_starts, token_ends   [batch, tokens]
@@ -24,17 +24,16 @@ from typing import Callable
 
 import tensorflow as tf
 
+from bert_keras.tasks.tagging import entity_words, max_sub_words
 from bert_keras.text import BertPacker
 from bert_keras.text.tokenizer import char_offsets
 from bert_keras.export.run_dir import TrainedModel
-
-ENTITY_LABEL = "^[BI]-"  # what a label's entity type is left of once this is removed
 
 
 def tagger_outputs(trained: TrainedModel) -> Callable[[tf.Tensor], dict[str, tf.Tensor]]:
     """A function from `text` `[batch]` strings to the outputs listed in the module doc."""
     tokenizer, model = trained.tokenizer, trained.model
-    max_tokens = trained.seq_length - 2
+    max_tokens = max_sub_words(trained.seq_length)
     packer = BertPacker.from_tokenizer(tokenizer, trained.seq_length, pad_to="longest")
     label_names = tf.constant(list(trained.label_names))
     vocabulary = tf.constant(list(tokenizer.vocabulary))
@@ -79,11 +78,8 @@ def _entities(text: tf.Tensor, starts: tf.RaggedTensor, ends: tf.RaggedTensor,
     word_label = tf.boolean_mask(labels.flat_values, is_first)
     word_score = tf.boolean_mask(scores.flat_values, is_first)
 
-    word_type = tf.strings.regex_replace(word_label, ENTITY_LABEL, "")
-    inside = tf.not_equal(word_label, "O")
-    follows = tf.concat([[False], tf.equal(word_row[1:], word_row[:-1])
-                         & inside[:-1] & tf.equal(word_type[1:], word_type[:-1])], axis=0)
-    begins = inside & ~(follows & ~tf.strings.regex_full_match(word_label, "B-.*"))
+    words = entity_words(word_label, word_row)
+    word_type, inside, begins = words["type"], words["inside"], words["begins"]
     entity_of_word = tf.cumsum(tf.cast(begins, tf.int64)) - 1
     in_entity = tf.where(inside)[:, 0]
     entity_ids = tf.gather(entity_of_word, in_entity)

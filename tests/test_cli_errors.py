@@ -59,3 +59,10 @@ def test_an_invalid_option_fails_before_any_work_naming_the_flag(capsys, argv, f
         main(argv)
     assert exit_.value.code == 2
     assert f"argument {flag}: expected {expected}" in capsys.readouterr().err
+
+
+def test_a_task_flag_for_another_task_is_refused_not_ignored(capsys):
+    assert main(["finetune", "--task", "sst2", "--init", "tiny", "--output-dir", "x",
+                 "--doc-stride", "64"]) == 1
+    assert capsys.readouterr().err == (
+        "bert-keras finetune: --task sst2 takes no options, got doc_stride (--doc-stride)\n")

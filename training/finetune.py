@@ -33,9 +33,10 @@ from bert_keras.training.callbacks import BEST_MODEL_FILE, DevMetrics, make_call
 from bert_keras.training.fit import check_backup_settings, fit
 from bert_keras.training.initial_weights import Init, resolve_init
 from bert_keras.training.optimization import make_optimizer
+from bert_keras.training.options import FinetuneOptions
 from bert_keras.training.strategy import (global_batch_size, is_chief, make_strategy,
                                           needs_drop_remainder, set_precision)
-from bert_keras.training.tasks import Recipe, get_recipe
+from bert_keras.training.tasks import Recipe, get_recipe, resolve_options
 
 def _load_encoder(init: Init, vocabulary_size: int) -> keras.Model:
     if init.source in PRESETS:
@@ -46,35 +47,38 @@ def _load_encoder(init: Init, vocabulary_size: int) -> keras.Model:
 
 def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
              train_file: str | None = None, dev_file: str | None = None,
-             vocab: str | None = None, cased: bool | None = None, seq_length: int = 128,
-             batch_size: int = 32, epochs: int = 3, learning_rate: float = 5e-5,
-             warmup_ratio: float = 0.1, weight_decay: float = 0.01, optimizer: str = "adamw",
-             strategy: str | tf.distribute.Strategy = "auto", precision: str = "auto",
-             xla: bool = False, seed: int = 0, save_every: int | str = "epoch",
-             max_train_examples: int | None = None, options: dict[str, Any] | None = None,
-             verbose: str | int = "auto", restart: bool = False) -> dict[str, float]:
+             vocab: str | None = None, cased: bool | None = None,
+             options: FinetuneOptions = FinetuneOptions(),
+             task_options: dict[str, Any] | None = None,
+             verbose: str | int = "auto") -> dict[str, float]:
     """Fine-tunes a BERT model on a task and writes a self-contained run directory.
 
-    Rerunning into a directory with a backup resumes it when the settings and the training
-    data are the same, and raises a ValueError naming what changed otherwise; `restart=True`
-    deletes the backup and starts afresh.
+    `options` are the training options (`FinetuneOptions`: the flags of `bert-keras
+    finetune`), `task_options` the task recipe's own (for example `{"doc_stride": 64}` for
+    squad; a name the task does not take is a ValueError). Rerunning into a directory with a
+    backup resumes it when the settings and the training data are the same, and raises a
+    ValueError naming what changed otherwise; `options.restart` deletes the backup and starts
+    afresh.
 
     Returns the dev metrics of the saved (best) model.
 
     Example:
-        >>> finetune("sst2", "path/to/hf_bert", "runs/sst2", data_dir="glue/SST-2")  # doctest: +SKIP
+        >>> finetune("sst2", "path/to/hf_bert", "runs/sst2", data_dir="glue/SST-2",
+        ...          options=FinetuneOptions(epochs=2))  # doctest: +SKIP
     """
-    options = dict(options or {})
+    task_options = resolve_options(task, task_options)  # unknown or invalid ones fail here
+    seq_length, seed, epochs = options.seq_length, options.seed, options.epochs
     keras.utils.set_random_seed(seed)
-    distribution = make_strategy(strategy)
-    policy = set_precision(precision, distribution)
+    distribution = make_strategy(options.strategy)
+    policy = set_precision(options.precision, distribution)
     init_spec = resolve_init(init, vocab, cased)
-    recipe = get_recipe(task, options)
-    data = recipe.read(data_dir, train_file, dev_file, options)  # bad files fail here
+    recipe = get_recipe(task, task_options)
+    data = recipe.read(data_dir, train_file, dev_file, task_options)  # bad files fail here
+    max_train_examples = options.max_train_examples
     train_records = list(data.train)[:max_train_examples] if max_train_examples else data.train
     tokenizer = BertTokenizer(init_spec.vocab, lowercase=init_spec.lowercase)
 
-    batch = global_batch_size(distribution, batch_size)
+    batch = global_batch_size(distribution, options.batch_size)
     drop = needs_drop_remainder(distribution)
     def train_pass() -> tf.data.Dataset:
         return recipe.dataset(train_records, tokenizer, seq_length, batch, shuffle=True,
@@ -92,26 +96,27 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
     settings = {
         "task": task, "init": init, "vocab": init_spec.vocab, "lowercase": init_spec.lowercase,
         "seq_length": seq_length, "global_batch_size": batch, "epochs": epochs,
-        "learning_rate": learning_rate, "warmup_ratio": warmup_ratio,
-        "weight_decay": weight_decay, "optimizer": optimizer, "precision": str(policy),
-        "seed": seed, "options": options, "steps_per_epoch": steps_per_epoch,
+        "learning_rate": options.learning_rate, "warmup_ratio": options.warmup_ratio,
+        "weight_decay": options.weight_decay, "optimizer": options.optimizer,
+        "precision": str(policy), "seed": seed, "options": task_options,
+        "steps_per_epoch": steps_per_epoch,
         "train_examples": len(train_records), "train_data_sha256": _digest(train_records),
         "dev_data_sha256": _digest(data.dev)}
-    check_backup_settings(output_dir, settings, restart, write=is_chief(distribution))
+    check_backup_settings(output_dir, settings, options.restart, write=is_chief(distribution))
     with distribution.scope():
         encoder = _load_encoder(init_spec, tokenizer.vocabulary_size)
         model = recipe.build_model(encoder, data.label_names)
         model.compile(optimizer=make_optimizer(
-            optimizer, learning_rate=learning_rate, num_train_steps=total_steps,
-            warmup_steps=int(warmup_ratio * total_steps), weight_decay=weight_decay),
-            jit_compile=xla, **recipe.compile_args())
+            options.optimizer, learning_rate=options.learning_rate, num_train_steps=total_steps,
+            warmup_steps=int(options.warmup_ratio * total_steps),
+            weight_decay=options.weight_decay), jit_compile=options.xla, **recipe.compile_args())
     print(f"Fine-tuning {task}: {len(train_records)} train / {len(data.dev)} dev examples, "
           f"{epochs} epoch(s) x {steps_per_epoch} steps, global batch {batch}, "
           f"{distribution.num_replicas_in_sync} replica(s), {policy}", flush=True)
     dev_metrics = DevMetrics(lambda trained: recipe.evaluate(
         trained, data.dev, tokenizer, seq_length, data.label_names), verbose=bool(verbose))
     callbacks = make_callbacks(output_dir, monitor=recipe.monitor, mode=recipe.mode,
-                               save_freq=save_every, strategy=distribution,
+                               save_freq=options.backup_frequency, strategy=distribution,
                                dev_metrics=dev_metrics, batch_size=batch)
     # The pass built for counting serves the first `model.fit`; a resumed run builds another.
     fit(model, lambda: unused_passes.pop() if unused_passes else train_pass(),
@@ -126,7 +131,7 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
         shutil.copyfile(init_spec.vocab, os.path.join(output_dir, VOCAB_FILE))
         RunSpec(task=task, kind=recipe.kind, seq_length=seq_length,
                 lowercase=init_spec.lowercase, segments=recipe.segments(data.train),
-                label_names=data.label_names, options=recipe.resolved_options(options),
+                label_names=data.label_names, options=task_options,
                 data={name: os.path.abspath(path) if path else None for name, path in (
                     ("data_dir", data_dir), ("train_file", train_file), ("dev_file", dev_file))},
                 bert_config=encoder_of(model).config.to_google_dict(),

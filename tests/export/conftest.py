@@ -5,7 +5,7 @@ import pytest
 from task_samples import FILES, TASKS, VOCAB
 
 # Short windows, so that the sample's contexts take several.
-SETTINGS = {"squad": {"seq_length": 48, "options": {"doc_stride": 8, "max_query_length": 12}}}
+SETTINGS = {"squad": {"seq_length": 48, "task_options": {"doc_stride": 8, "max_query_length": 12}}}
 PAIRS = {"text_a": ["He sold the house.", "Rain is falling."],
          "text_b": ["The house was sold by him.", "A dog barks at the café."]}
 # `serving_default` inputs run in a fresh process, by task.
@@ -27,6 +27,7 @@ FRESH_PROCESS_INPUTS = {
 def trained_runs(tmp_path_factory):
     """`{task: run_dir}` of tiny models fine-tuned for a few steps, made on first use."""
     from bert_keras.training.finetune import finetune
+    from bert_keras.training.options import FinetuneOptions
 
     base = tmp_path_factory.mktemp("runs")
     runs = {}
@@ -37,8 +38,10 @@ def trained_runs(tmp_path_factory):
             runs[task] = str(base / task)
             settings = {"seq_length": 32, **SETTINGS.get(task, {})}
             finetune(task, "tiny", runs[task], train_file=str(TASKS / train),
-                     dev_file=str(TASKS / dev), vocab=VOCAB, batch_size=16, epochs=1,
-                     learning_rate=1e-3, verbose=0, **settings)
+                     dev_file=str(TASKS / dev), vocab=VOCAB, verbose=0,
+                     task_options=settings.get("task_options"),
+                     options=FinetuneOptions(seq_length=settings["seq_length"], batch_size=16,
+                                             epochs=1, learning_rate=1e-3))
         return runs[task]
     return run_dir
 

@@ -49,7 +49,7 @@ def test_the_sdist_holds_the_source_layout(wheel):
     assert len(sdists) == 1
     with tarfile.open(os.path.join(os.path.dirname(wheel), sdists[0])) as archive:
         names = {name.split("/", 1)[1] for name in archive.getnames() if "/" in name}
-    assert {"pyproject.toml", "README.md", "bert_keras/cli.py", "training/finetune.py",
+    assert {"pyproject.toml", "README.md", "bert_keras/cli/__init__.py", "training/finetune.py",
             "export/server.py", "export/tf_serving/models.config",
             "bert_keras/samples/sst2_dev.tsv"} <= names
 

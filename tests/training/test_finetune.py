@@ -10,6 +10,7 @@ import pytest
 
 from bert_keras.cli import main as cli_main
 from bert_keras.training.finetune import Run, finetune
+from bert_keras.training.options import FinetuneOptions
 from bert_keras.training.metrics import accuracy, pearson
 
 from task_samples import FILES, TASKS, VOCAB
@@ -17,9 +18,10 @@ from task_samples import FILES, TASKS, VOCAB
 
 def tiny_finetune(task, output_dir, **kwargs):
     train, dev = FILES.get(task, FILES["sst2"])
-    settings = dict(seq_length=64, batch_size=16, epochs=1, learning_rate=1e-3, verbose=0)
+    settings = dict(seq_length=64, batch_size=16, epochs=1, learning_rate=1e-3)
     return finetune(task, "tiny", str(output_dir), train_file=str(TASKS / train),
-                    dev_file=str(TASKS / dev), vocab=VOCAB, **{**settings, **kwargs})
+                    dev_file=str(TASKS / dev), vocab=VOCAB,
+                    options=FinetuneOptions(**{**settings, **kwargs}), verbose=0)
 
 
 @pytest.mark.parametrize("task", ["sst2", "mrpc", "rte", "stsb"])
@@ -101,8 +103,9 @@ def test_preset_without_vocab_is_a_clear_error(tmp_path, capsys):
 def test_training_improves_on_a_learnable_task(tmp_path):
     """A tiny model learns SST-2's 40-example sample well above chance in a few epochs."""
     result = finetune("sst2", "tiny", str(tmp_path), train_file=str(TASKS / "sst2_train.tsv"),
-                      dev_file=str(TASKS / "sst2_train.tsv"), vocab=VOCAB, seq_length=64,
-                      batch_size=8, epochs=8, learning_rate=2e-3, warmup_ratio=0.0, verbose=0)
+                      dev_file=str(TASKS / "sst2_train.tsv"), vocab=VOCAB, verbose=0,
+                      options=FinetuneOptions(seq_length=64, batch_size=8, epochs=8,
+                                              learning_rate=2e-3, warmup_ratio=0.0))
     assert result["accuracy"] >= 0.8  # fits its own training data
     assert np.isfinite(result["matthews_corrcoef"])
 

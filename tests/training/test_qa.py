@@ -11,6 +11,7 @@ from bert_keras.data import QAExample, gold_answers, read_squad
 from bert_keras.models import bert_encoder
 from bert_keras.text import BertTokenizer
 from bert_keras.training.finetune import Run, finetune
+from bert_keras.training.options import FinetuneOptions
 from bert_keras.training.metrics import squad_v1_scores, squad_v2_scores
 from bert_keras.training.tasks import get_recipe
 from bert_keras.training.tasks.qa_decoding import decode, make_features
@@ -191,8 +192,8 @@ def test_gold_labels_round_trip_on_the_real_subset(tokenizer):
 
 def test_squad_end_to_end_on_the_sample(tmp_path):
     result = finetune("squad", "tiny", str(tmp_path), train_file=SAMPLE, dev_file=SAMPLE,
-                      vocab=VOCAB, seq_length=128, batch_size=8, epochs=1, verbose=0,
-                      options={"doc_stride": 32})
+                      vocab=VOCAB, verbose=0, task_options={"doc_stride": 32},
+                      options=FinetuneOptions(seq_length=128, batch_size=8, epochs=1))
     assert set(result) == {"exact_match", "f1"}
     assert 0.0 <= result["exact_match"] <= result["f1"] <= 100.0
     for name in ("model.keras", "vocab.txt", "task.json", "metrics.json", "history.csv"):

@@ -14,6 +14,7 @@ from bert_keras.cli import main as cli_main
 from bert_keras.data import DataError
 from bert_keras.text import BertTokenizer
 from bert_keras.training.finetune import Run, finetune
+from bert_keras.training.options import FinetuneOptions
 from bert_keras.training.metrics import entity_scores
 from bert_keras.training.tasks import get_recipe
 from bert_keras.training.tasks.tagging import (EVAL_BATCH_SIZE, TaggingExample, encode_words,
@@ -185,8 +186,8 @@ def test_unknown_dev_tag_is_an_error_naming_file_and_line(tmp_path, capsys):
 def tiny_run(tmp_path_factory):
     output_dir = tmp_path_factory.mktemp("conll2003")
     result = finetune("conll2003", "tiny", str(output_dir), train_file=TRAIN, dev_file=DEV,
-                      vocab=VOCAB, seq_length=32, batch_size=2, epochs=1, learning_rate=1e-3,
-                      verbose=0)
+                      vocab=VOCAB, verbose=0, options=FinetuneOptions(
+                          seq_length=32, batch_size=2, epochs=1, learning_rate=1e-3))
     return output_dir, result
 
 

@@ -34,6 +34,7 @@ from bert_keras.training.callbacks import make_callbacks
 from bert_keras.training.fit import check_backup_settings, fit
 from bert_keras.training.initial_weights import Init, resolve_init
 from bert_keras.training.optimization import make_optimizer
+from bert_keras.training.options import PretrainOptions
 from bert_keras.training.pretraining.inputs import record_batches, record_metadata, shard_files
 from bert_keras.training.pretraining.records import METADATA_FILE, read_metadata
 from bert_keras.training.pretraining.text_inputs import text_dataset
@@ -83,15 +84,8 @@ def _compile(model: keras.Model, optimizer: keras.optimizers.Optimizer, xla: boo
 
 def pretrain(output_dir: str, init: str, data_dir: str | None = None,
              text_files: list[str] | None = None, vocab: str | None = None,
-             cased: bool | None = None, seq_length: int | None = None,
-             max_predictions: int | None = None,
-             masked_lm_prob: float = 0.15, whole_word_mask: bool = False,
-             batch_size: int = 32, num_train_steps: int = 10_000, steps_per_epoch: int = 1000,
-             accumulation_steps: int = 1, learning_rate: float = 1e-3,
-             warmup_ratio: float = 0.01, weight_decay: float = 0.01, optimizer: str = "lamb",
-             strategy: str | tf.distribute.Strategy = "auto", precision: str = "auto",
-             xla: bool = False, seed: int = 0, save_every: int | str = "epoch",
-             verbose: str | int = "auto", restart: bool = False,
+             cased: bool | None = None, options: PretrainOptions = PretrainOptions(),
+             verbose: str | int = "auto",
              callbacks: Sequence[keras.callbacks.Callback] = ()) -> dict[str, float]:
     """Pretrains (or continues pretraining) a BERT model with MLM + NSP; returns the last
     epoch's metrics (`loss`, `mlm_logits_loss`, `mlm_logits_accuracy`, `nsp_logits_accuracy`).
@@ -99,28 +93,31 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
     `init` is a preset name (random weights), an HF dir, a Google checkpoint, a `.keras` file
     or a run directory; heads the checkpoint lacks start from random values. Give either
     `data_dir` (shards) or `text_files` (dynamic masking; `vocab` defaults to the one next to
-    the weights; `seq_length` 128 and `max_predictions` 20 unless given). Shards take their
-    lengths from their `metadata.json`; shards made by another tool need both given. `num_train_steps` counts optimizer updates: each takes `accumulation_steps`
-    batches of `batch_size` per replica. `steps_per_epoch` (batches, a multiple of
-    `accumulation_steps`) sets how often metrics are logged and the run is backed up;
-    `num_train_steps` is rounded up to whole epochs. `callbacks` are added to the run's own (backup,
-    TensorBoard, CSV history). A backup in `output_dir` is resumed only with the same settings
-    and data (a ValueError names what changed); `restart` deletes it and starts afresh.
+    the weights). `options` (`PretrainOptions`: the flags of `bert-keras pretrain`) set the
+    rest: with text files, `seq_length` is 128 and `max_predictions` 20 unless given; shards
+    take both from their `metadata.json`, and shards made by another tool need both given.
+    `num_train_steps` counts optimizer updates: each takes `accumulation_steps` batches of
+    `batch_size` per replica. `steps_per_epoch` (batches, a multiple of `accumulation_steps`)
+    sets how often metrics are logged and the run is backed up; `num_train_steps` is rounded
+    up to whole epochs. `callbacks` are added to the run's own (backup, TensorBoard, CSV
+    history). A backup in `output_dir` is resumed only with the same settings and data (a
+    ValueError names what changed); `options.restart` deletes it and starts afresh.
 
     Example:
         >>> pretrain("runs/bert", "uncased_L-12_H-768_A-12", text_files=["corpus.txt"],
-        ...          accumulation_steps=8)  # doctest: +SKIP
+        ...          options=PretrainOptions(accumulation_steps=8))  # doctest: +SKIP
     """
     if (data_dir is None) == (not text_files):
         raise ValueError("give either data_dir (create-pretraining-data shards) or text_files "
                          "(raw text, dynamic masking)")
-    if accumulation_steps < 1 or num_train_steps < 1 or steps_per_epoch < 1:
-        raise ValueError("accumulation_steps, num_train_steps and steps_per_epoch must be >= 1")
+    seq_length, max_predictions, seed = (options.seq_length, options.max_predictions,
+                                         options.seed)
+    accumulation_steps, num_train_steps = options.accumulation_steps, options.num_train_steps
     keras.utils.set_random_seed(seed)
-    distribution = make_strategy(strategy)
-    policy = set_precision(precision, distribution)
+    distribution = make_strategy(options.strategy)
+    policy = set_precision(options.precision, distribution)
     source = _resolve(init, data_dir, vocab, cased)
-    batch = global_batch_size(distribution, batch_size)
+    batch = global_batch_size(distribution, options.batch_size)
     if data_dir is not None:
         metadata = record_metadata(data_dir, seq_length, max_predictions)
         instances = int(metadata["num_instances"])
@@ -133,13 +130,13 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
         seq_length, max_predictions = seq_length or 128, max_predictions or 20
         text_batches, instances = text_dataset(
             text_files, source.vocab, source.lowercase, batch, seq_length=seq_length,
-            max_predictions=max_predictions, masked_lm_prob=masked_lm_prob,
-            whole_word=whole_word_mask, seed=seed)
+            max_predictions=max_predictions, masked_lm_prob=options.masked_lm_prob,
+            whole_word=options.whole_word_mask, seed=seed)
 
         def train_pass() -> tf.data.Dataset:  # endless; every iterator yields the same
             return text_batches
     total_batches = num_train_steps * accumulation_steps
-    steps_per_epoch = min(steps_per_epoch, total_batches)
+    steps_per_epoch = min(options.steps_per_epoch, total_batches)
     if steps_per_epoch % accumulation_steps:
         raise ValueError(f"steps_per_epoch ({steps_per_epoch} batches) must be a multiple of "
                          f"accumulation_steps ({accumulation_steps}), so that epochs end on "
@@ -148,11 +145,12 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
     with distribution.scope():
         model = _build_pretrainer(source.source, len(load_vocabulary(source.vocab)))
         _compile(model, make_optimizer(
-            optimizer, learning_rate=learning_rate, num_train_steps=epochs * steps_per_epoch,
-            warmup_steps=int(warmup_ratio * epochs * steps_per_epoch),
-            weight_decay=weight_decay,
+            options.optimizer, learning_rate=options.learning_rate,
+            num_train_steps=epochs * steps_per_epoch,
+            warmup_steps=int(options.warmup_ratio * epochs * steps_per_epoch),
+            weight_decay=options.weight_decay,
             gradient_accumulation_steps=accumulation_steps if accumulation_steps > 1 else None),
-            xla)
+            options.xla)
     print(f"Pretraining: {instances} instances, {epochs} epoch(s) x {steps_per_epoch} batches "
           f"of {batch} (global), {accumulation_steps} batch(es) per update, "
           f"{epochs * steps_per_epoch // accumulation_steps} updates, "
@@ -162,14 +160,14 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
         "data": data_dir or list(text_files or ()), "data_files": _file_sizes(
             shard_files(data_dir, metadata) if data_dir else text_files),
         "seq_length": seq_length, "max_predictions": max_predictions,
-        "masked_lm_prob": masked_lm_prob, "whole_word_mask": whole_word_mask,
+        "masked_lm_prob": options.masked_lm_prob, "whole_word_mask": options.whole_word_mask,
         "global_batch_size": batch, "num_train_steps": num_train_steps,
         "steps_per_epoch": steps_per_epoch, "accumulation_steps": accumulation_steps,
-        "learning_rate": learning_rate, "warmup_ratio": warmup_ratio,
-        "weight_decay": weight_decay, "optimizer": optimizer, "precision": str(policy),
-        "seed": seed}
-    check_backup_settings(output_dir, settings, restart, write=is_chief(distribution))
-    run_callbacks = make_callbacks(output_dir, monitor=None, save_freq=save_every,
+        "learning_rate": options.learning_rate, "warmup_ratio": options.warmup_ratio,
+        "weight_decay": options.weight_decay, "optimizer": options.optimizer,
+        "precision": str(policy), "seed": seed}
+    check_backup_settings(output_dir, settings, options.restart, write=is_chief(distribution))
+    run_callbacks = make_callbacks(output_dir, monitor=None, save_freq=options.backup_frequency,
                                    strategy=distribution, batch_size=batch)
     history = fit(model, train_pass, epochs=epochs, steps_per_epoch=steps_per_epoch,
                   callbacks=[*run_callbacks, *callbacks], verbose=verbose)
@@ -181,8 +179,8 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
                 lowercase=source.lowercase,
                 options={"max_predictions": max_predictions, "batch_size": batch,
                          "accumulation_steps": accumulation_steps,
-                         "num_train_steps": num_train_steps, "optimizer": optimizer,
-                         "learning_rate": learning_rate},
+                         "num_train_steps": num_train_steps, "optimizer": options.optimizer,
+                         "learning_rate": options.learning_rate},
                 data={"data_dir": os.path.abspath(data_dir) if data_dir else None,
                       "text_files": [os.path.abspath(path) for path in text_files or ()]},
                 bert_config=encoder_of(model).config.to_google_dict(),

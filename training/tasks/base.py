@@ -99,10 +99,6 @@ class Recipe(Protocol):
 
     def segments(self, records: Sequence[Any]) -> int: ...  # texts per example
 
-    def resolved_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        """`options` with the recipe's defaults filled in: what the run directory records."""
-        ...
-
     def build_model(self, encoder: keras.Model, label_names: tuple[str, ...] | None
                     ) -> keras.Model: ...
 

@@ -8,6 +8,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Sequence
 
 import keras
@@ -16,6 +17,7 @@ import tensorflow as tf
 
 from bert_keras.data import TextExample, glue_task, read_glue, read_table
 from bert_keras.models import bert_classifier
+from bert_keras.options import SWITCH, TEXT, TEXTS, check_options, option
 from bert_keras.text import BertPreprocessor, BertTokenizer
 from bert_keras.training import metrics
 from bert_keras.training.tasks.base import TaskData, find_data_file, length_bucketed_batches
@@ -23,6 +25,23 @@ from bert_keras.training.tasks.base import TaskData, find_data_file, length_buck
 # File names of each GLUE task inside --data-dir (GLUE's own names first).
 GLUE_FILES = {"stsb": (("train.tsv", "sts-train.tsv"), ("dev.tsv", "sts-dev.tsv"))}
 DEFAULT_GLUE_FILES = (("train.tsv",), ("dev.tsv",))
+
+
+@dataclasses.dataclass(frozen=True)
+class TableOptions:
+    """Options of `--task csv`: which columns of a TSV/CSV/JSONL file hold what.
+
+    Example:
+        >>> TableOptions(text_columns=["review"], label_column="stars").regression
+        False
+    """
+
+    text_columns: list[str] | None = option(None, TEXTS, "csv: one or two text columns")
+    label_column: str | None = option(None, TEXT, "csv: the label column")
+    regression: bool = option(False, SWITCH, "csv: float labels")
+
+    def __post_init__(self) -> None:
+        check_options(self)
 
 
 class ClassificationRecipe:
@@ -42,9 +61,6 @@ class ClassificationRecipe:
     def segments(self, records: Sequence[TextExample]) -> int:
         """2 for sentence pairs, else 1."""
         return 2 if records and records[0].text_pair is not None else 1
-
-    def resolved_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        return dict(options)
 
     def read(self, data_dir: str | None, train_file: str | None, dev_file: str | None,
              options: dict[str, Any]) -> TaskData:

@@ -6,13 +6,14 @@ token ([CLS] when the window has no answer). Evaluation decodes the best span of
 over its windows and scores the official SQuAD EM/F1.
 
 Example:
-    >>> recipe = QARecipe.from_options({"version_2_with_negative": True, "dev_fraction": 0.1})
+    >>> recipe = QARecipe(QAOptions(version_2_with_negative=True, dev_fraction=0.1))
     >>> recipe.version_2, recipe.dev_fraction, recipe.doc_stride
     (True, 0.1, 128)
 """
 
 from __future__ import annotations
 
+import dataclasses
 from typing import Any, Sequence
 
 import keras
@@ -20,69 +21,60 @@ import tensorflow as tf
 
 from bert_keras.data import DataError, QAExample, gold_answers, read_squad, split_by_title
 from bert_keras.models import bert_span_labeler
+from bert_keras.options import OPEN_FRACTION, option
+from bert_keras.tasks.span_labeling import SpanLabelingOptions
 from bert_keras.text import BertTokenizer
 from bert_keras.training import metrics
 from bert_keras.training.tasks.base import TaskData, find_data_file, length_bucketed_batches
 from bert_keras.training.tasks.qa_decoding import Answer, QAFeatures, decode, make_features
 
-# Read options (task.json "options") that configure the recipe, with their defaults.
-OPTIONS = {"doc_stride": 128, "max_query_length": 64, "max_answer_length": 30, "n_best": 20,
-           "version_2_with_negative": False, "null_score_threshold": 0.0, "dev_fraction": None}
 # Which articles `--dev-fraction` holds out does not depend on the training seed.
 SPLIT_SEED = 0
 _PREDICT_BATCH = 64
 
 
-class QARecipe:
-    """Fine-tunes `bert_span_labeler` on SQuAD-format JSON.
+@dataclasses.dataclass(frozen=True)
+class QAOptions(SpanLabelingOptions):
+    """Options of `--task squad`: the settings serving shares (`SpanLabelingOptions`; keep
+    `doc_stride` below the window's room for context, seq_length minus question and 3, so
+    that windows overlap) and how the dev set is made.
 
-    Args:
-        doc_stride: tokens between the starts of consecutive windows of a long context (keep it
-            below the window size, seq_length minus question and 3, so that windows overlap).
-        max_query_length: question tokens kept.
-        max_answer_length: longest answer decoded, in tokens.
-        n_best: start and end positions tried per window, and answers in the softmax.
-        version_2: SQuAD v2.0 (unanswerable questions; scored with `squad_v2_scores`).
-        null_score_threshold: v2.0 answers "" when the [CLS] score beats the best span's by more.
-        dev_fraction: hold out this fraction of the training file's articles as the dev set
-            (by title, `split_by_title`) instead of reading a dev file.
+    Example:
+        >>> QAOptions(dev_fraction=1.0)
+        Traceback (most recent call last):
+        ValueError: dev_fraction (--dev-fraction): expected a number in (0, 1), got 1.0
     """
+
+    dev_fraction: float | None = option(
+        None, OPEN_FRACTION, "squad: hold out this fraction of the training file's articles "
+                             "(by title) as the dev set, instead of --dev-file")
+
+
+class QARecipe:
+    """Fine-tunes `bert_span_labeler` on SQuAD-format JSON, with `QAOptions`."""
 
     name = "squad"
     kind = "span_labeler"
     monitor = "val_f1"  # SQuAD F1 after decoding, added by bert_keras.training.callbacks.DevMetrics
     mode = "max"
 
-    def __init__(self, doc_stride: int = 128, max_query_length: int = 64,
-                 max_answer_length: int = 30, n_best: int = 20, version_2: bool = False,
-                 null_score_threshold: float = 0.0, dev_fraction: float | None = None):
-        for name, value in (("doc_stride", doc_stride), ("max_query_length", max_query_length),
-                            ("max_answer_length", max_answer_length), ("n_best", n_best)):
-            if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-                raise ValueError(f"{name} must be a positive integer, got {value!r}")
-        if dev_fraction is not None and not 0 < dev_fraction < 1:
-            raise ValueError(f"dev_fraction must be in (0, 1), got {dev_fraction}")
-        self.doc_stride = doc_stride
-        self.max_query_length = max_query_length
-        self.max_answer_length = max_answer_length
-        self.n_best = n_best
-        self.version_2 = version_2
-        self.null_score_threshold = null_score_threshold
-        self.dev_fraction = dev_fraction
+    def __init__(self, options: QAOptions = QAOptions()):
+        self.options = options
+        self.doc_stride = options.doc_stride
+        self.max_query_length = options.max_query_length
+        self.max_answer_length = options.max_answer_length
+        self.n_best = options.n_best
+        self.version_2 = options.version_2_with_negative
+        self.null_score_threshold = options.null_score_threshold
+        self.dev_fraction = options.dev_fraction
 
     @classmethod
     def from_options(cls, options: dict[str, Any]) -> "QARecipe":
-        """The recipe for read options as `bert-keras finetune` stores them in task.json."""
-        values = {name: options.get(name, default) for name, default in OPTIONS.items()}
-        values["version_2"] = bool(values.pop("version_2_with_negative"))
-        return cls(**values)
+        """The recipe for options as `bert-keras finetune` records them in task.json."""
+        return cls(QAOptions(**options))
 
     def segments(self, records: Sequence[QAExample]) -> int:
         return 1  # served as one text: question<TAB>context
-
-    def resolved_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        return {**{name: options.get(name, default) for name, default in OPTIONS.items()},
-                **options}
 
     def _read(self, path: str) -> list[QAExample]:
         examples = read_squad(path)

@@ -4,7 +4,9 @@ A feature is one window of a context: `[CLS] question [SEP] context tokens [SEP]
 `seq_length`. Contexts longer than one window are cut into overlapping windows `doc_stride`
 tokens apart. Each feature keeps, for every position, the character span in the context that
 the token came from (-1 outside the context), so a predicted token span maps straight back to
-the original text.
+the original text. The windows and the spans decoding considers follow the rules of
+`bert_keras.tasks.span_labeling`, whose functions run here eagerly on the arrays and in the
+serving graph alike.
 
 Example:
     >>> from bert_keras.data import QAExample
@@ -22,12 +24,15 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import NamedTuple, Sequence
 
 import numpy as np
 import tensorflow as tf
 
 from bert_keras.data import QAExample
+from bert_keras.tasks.span_labeling import (DEFAULTS, context_budget, prefers_null,
+                                            span_candidates, windows)
 from bert_keras.text import BertTokenizer
 
 _TOKENIZE_BATCH = 256
@@ -107,17 +112,6 @@ def _to_chars(text: str, byte_offsets: np.ndarray) -> np.ndarray:
     return np.searchsorted(boundaries, byte_offsets).astype(np.int32)
 
 
-def _windows(num_tokens: int, budget: int, doc_stride: int) -> list[tuple[int, int]]:
-    """`(start, length)` of each window over `num_tokens` context tokens."""
-    windows, start = [], 0
-    while True:
-        length = min(num_tokens - start, budget)
-        windows.append((start, length))
-        if start + length >= num_tokens:
-            return windows
-        start += min(length, doc_stride)
-
-
 def _answer_tokens(example: QAExample, starts: np.ndarray, ends: np.ndarray
                    ) -> tuple[int, int] | None:
     """First and last context token of the example's first answer (None when it has none)."""
@@ -133,8 +127,10 @@ def _answer_tokens(example: QAExample, starts: np.ndarray, ends: np.ndarray
 
 
 def make_features(examples: Sequence[QAExample], tokenizer: BertTokenizer, seq_length: int,
-                  doc_stride: int = 128, max_query_length: int = 64) -> QAFeatures:
-    """Cuts each example into windows of `seq_length` tokens (see the module docstring).
+                  doc_stride: int = DEFAULTS["doc_stride"],
+                  max_query_length: int = DEFAULTS["max_query_length"]) -> QAFeatures:
+    """Cuts each example into windows of `seq_length` tokens (see the module docstring and
+    `span_labeling.windows`).
 
     Questions keep their first `max_query_length` tokens. Each distinct context is tokenized
     once, in batches, by the in-graph tokenizer.
@@ -144,36 +140,41 @@ def make_features(examples: Sequence[QAExample], tokenizer: BertTokenizer, seq_l
     contexts = list(dict.fromkeys(example.context for example in examples))
     tokens = _tokenize(tokenizer, contexts + [example.question for example in examples])
     context_tokens = dict(zip(contexts, tokens[:len(contexts)]))
-    questions = tokens[len(contexts):]
-    rows: dict[str, list] = {field.name: [] for field in dataclasses.fields(QAFeatures)}
-    position = np.arange(seq_length)
-    for index, (example, (question, _, _)) in enumerate(zip(examples, questions)):
-        ids, starts, ends = context_tokens[example.context]
-        prefix = [tokenizer.cls_id, *question[:max_query_length].tolist(), tokenizer.sep_id]
-        budget = seq_length - len(prefix) - 1
-        if budget < 1:
-            raise ValueError(f"question {example.id!r}: {len(prefix) - 2} question tokens leave "
+    questions = [ids[:max_query_length] for ids, _, _ in tokens[len(contexts):]]
+    for example, question in zip(examples, questions):
+        if context_budget(seq_length, len(question)) < 1:
+            raise ValueError(f"question {example.id!r}: {len(question)} question tokens leave "
                              f"no room for the context in seq_length {seq_length}; lower "
                              "max_query_length or raise seq_length")
-        windows = _windows(len(ids), budget, doc_stride)
-        answer = _answer_tokens(example, starts, ends)
-        for start, length in windows:
-            context = slice(len(prefix), len(prefix) + length)  # positions of the window's tokens
-            window_ids = np.full(seq_length, tokenizer.pad_id, np.int32)
-            window_ids[:context.stop + 1] = prefix + ids[start:start + length].tolist() + [
-                tokenizer.sep_id]
-            chars = np.full((2, seq_length), -1, np.int32)
-            chars[0, context] = starts[start:start + length]
-            chars[1, context] = ends[start:start + length]
-            inside = answer is not None and start <= answer[0] and answer[1] < start + length
-            rows["input_word_ids"].append(window_ids)
-            rows["input_mask"].append(position <= context.stop)
-            rows["input_type_ids"].append((position >= context.start) & (position <= context.stop))
-            rows["start_positions"].append(answer[0] - start + context.start if inside else 0)
-            rows["end_positions"].append(answer[1] - start + context.start if inside else 0)
-            rows["example_index"].append(index)
-            rows["char_starts"].append(chars[0])
-            rows["char_ends"].append(chars[1])
+    example_tokens = [context_tokens[example.context] for example in examples]
+    cut = windows(np.array([len(question) for question in questions], np.int64),
+                  np.array([len(ids) for ids, _, _ in example_tokens], np.int64), seq_length,
+                  doc_stride)
+    answers = [_answer_tokens(example, starts, ends)
+               for example, (_, starts, ends) in zip(examples, example_tokens)]
+    rows: dict[str, list] = {field.name: [] for field in dataclasses.fields(QAFeatures)}
+    position = np.arange(seq_length)
+    for index, start, length, offset in zip(*(cut[name].numpy().tolist() for name in (
+            "example", "first", "length", "offset"))):
+        ids, starts, ends = example_tokens[index]
+        answer = answers[index]
+        context = slice(offset, offset + length)  # positions of the window's tokens
+        window_ids = np.full(seq_length, tokenizer.pad_id, np.int32)
+        window_ids[:context.stop + 1] = [tokenizer.cls_id, *questions[index].tolist(),
+                                         tokenizer.sep_id, *ids[start:start + length].tolist(),
+                                         tokenizer.sep_id]
+        chars = np.full((2, seq_length), -1, np.int32)
+        chars[0, context] = starts[start:start + length]
+        chars[1, context] = ends[start:start + length]
+        inside = answer is not None and start <= answer[0] and answer[1] < start + length
+        rows["input_word_ids"].append(window_ids)
+        rows["input_mask"].append(position <= context.stop)
+        rows["input_type_ids"].append((position >= context.start) & (position <= context.stop))
+        rows["start_positions"].append(answer[0] - start + context.start if inside else 0)
+        rows["end_positions"].append(answer[1] - start + context.start if inside else 0)
+        rows["example_index"].append(index)
+        rows["char_starts"].append(chars[0])
+        rows["char_ends"].append(chars[1])
     one_per_window = {"start_positions", "end_positions", "example_index"}
     return QAFeatures(**{
         name: np.asarray(values, np.int32).reshape(
@@ -182,35 +183,31 @@ def make_features(examples: Sequence[QAExample], tokenizer: BertTokenizer, seq_l
 
 
 def _candidates(features: QAFeatures, start_logits: np.ndarray, end_logits: np.ndarray,
-                n_best: int, max_answer_length: int
-                ) -> tuple[np.ndarray, np.ndarray, np.ndarray, np.ndarray]:
-    """The top `n_best` start and end positions of every window (`[windows, n_best]` each)
-    and the `[windows, n_best, n_best]` scores and validity of their pairs. Valid spans lie in
-    the context, end >= start and are at most `max_answer_length` tokens long."""
-    k = min(n_best, start_logits.shape[1])
-    top_starts = np.argsort(-start_logits, axis=1, kind="stable")[:, :k]
-    top_ends = np.argsort(-end_logits, axis=1, kind="stable")[:, :k]
+                n_best: int, max_answer_length: int) -> dict[str, np.ndarray]:
+    """`span_labeling.span_candidates` of every window, as arrays; a window's context is the
+    positions with a character span."""
     in_context = features.char_starts >= 0
-    start_ok = np.take_along_axis(in_context, top_starts, axis=1)
-    end_ok = np.take_along_axis(in_context, top_ends, axis=1)
-    length = top_ends[:, None, :] - top_starts[:, :, None] + 1
-    valid = ((length >= 1) & (length <= max_answer_length)
-             & start_ok[:, :, None] & end_ok[:, None, :])
-    scores = (np.take_along_axis(start_logits, top_starts, axis=1)[:, :, None]
-              + np.take_along_axis(end_logits, top_ends, axis=1)[:, None, :])
-    return top_starts, top_ends, scores, valid
+    context_start = in_context.argmax(axis=1)
+    context_end = context_start + in_context.sum(axis=1)
+    spans = span_candidates(start_logits, end_logits, context_start, context_end, n_best,
+                            max_answer_length)
+    return {name: value.numpy() for name, value in spans.items()}
 
 
 def decode(examples: Sequence[QAExample], features: QAFeatures, start_logits: np.ndarray,
-           end_logits: np.ndarray, n_best: int = 20, max_answer_length: int = 30,
-           version_2: bool = False, null_score_threshold: float = 0.0) -> list[Answer]:
+           end_logits: np.ndarray, n_best: int = DEFAULTS["n_best"],
+           max_answer_length: int = DEFAULTS["max_answer_length"],
+           version_2: bool = DEFAULTS["version_2_with_negative"],
+           null_score_threshold: float = DEFAULTS["null_score_threshold"]) -> list[Answer]:
     """The best answer of each example from the span logits of its windows (`[windows, seq]`).
 
     Candidates are the valid spans among the top `n_best` start and end positions of every
-    window (see `_candidates`), scored start + end logit; the best over all windows wins.
-    With `version_2`, the no-answer score is the lowest [CLS] score over the windows, and
-    the answer is "" when it exceeds the best span's score by more than `null_score_threshold`.
-    Probabilities are a softmax over the `n_best` best distinct answers (and no answer).
+    window (`span_labeling.span_candidates`, on the logits as float64), scored start + end
+    logit; the best over all windows wins (the first window's on equal scores). With
+    `version_2`, the no-answer score is the lowest [CLS] score over the windows, and the answer
+    is "" when no span is valid or that score exceeds the best span's by more than
+    `null_score_threshold` (`span_labeling.prefers_null`). Probabilities are a softmax over
+    the `n_best` best distinct answers (and no answer).
     """
     shape = features.input_word_ids.shape
     start_logits = np.asarray(start_logits, np.float64)
@@ -218,15 +215,14 @@ def decode(examples: Sequence[QAExample], features: QAFeatures, start_logits: np
     if start_logits.shape != shape or end_logits.shape != shape:
         raise ValueError(f"expected start and end logits of shape {shape} (windows, seq), got "
                          f"{start_logits.shape} and {end_logits.shape}")
-    top_starts, top_ends, scores, valid = _candidates(features, start_logits, end_logits,
-                                                      n_best, max_answer_length)
-    null_scores = start_logits[:, 0] + end_logits[:, 0]
+    spans = _candidates(features, start_logits, end_logits, n_best, max_answer_length)
+    top_starts, top_ends, scores = spans["starts"], spans["ends"], spans["scores"]
     splits = np.searchsorted(features.example_index, np.arange(len(examples) + 1))
     answers = []
     for index, example in enumerate(examples):
-        windows = slice(splits[index], splits[index + 1])
-        window, i, j = np.nonzero(valid[windows])
-        window += windows.start
+        own = slice(splits[index], splits[index + 1])  # the example's windows
+        window, i, j = np.nonzero(spans["valid"][own])
+        window += own.start
         score = scores[window, i, j]
         best: dict[str, tuple[float, int, int]] = {}  # text -> (score, start, end), best first
         for choice in np.argsort(-score, kind="stable"):
@@ -236,9 +232,10 @@ def decode(examples: Sequence[QAExample], features: QAFeatures, start_logits: np
             best.setdefault(example.context[start:end], (float(score[choice]), start, end))
             if len(best) == n_best:
                 break
-        if version_2 and windows.stop > windows.start:
-            null = (float(null_scores[windows].min()), 0, 0)
-            if not best or null[0] - next(iter(best.values()))[0] > null_score_threshold:
+        if version_2 and own.stop > own.start:
+            null = (float(spans["null"][own].min()), 0, 0)
+            best_score = next(iter(best.values()))[0] if best else -math.inf
+            if prefers_null(null[0], best_score, null_score_threshold):
                 best = {"": null, **best}
             else:
                 best[""] = null

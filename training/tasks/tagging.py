@@ -1,9 +1,10 @@
 """Token classification (NER) on CoNLL-format files: CoNLL-2003 and alike, tags in IOB2.
 
 Each word is WordPiece-tokenized in the `tf.data` graph; the word's tag goes on its first
-sub-word. Later sub-words, `[CLS]`, `[SEP]` and padding get sample weight 0, so neither the loss
-nor the accuracy sees them. Evaluation reads the prediction at each word's first sub-word back
-into word-level IOB2 tags and scores entities with seqeval.
+sub-word (the rules of `bert_keras.tasks.tagging`, which serving follows too). Later sub-words,
+`[CLS]`, `[SEP]` and padding get sample weight 0, so neither the loss nor the accuracy sees
+them. Evaluation reads the prediction at each word's first sub-word back into word-level IOB2
+tags and scores entities with seqeval.
 
 Example:
     >>> recipe = TaggingRecipe()
@@ -22,6 +23,7 @@ import tensorflow as tf
 
 from bert_keras.data import TaggedSentence, read_conll
 from bert_keras.models import bert_tagger
+from bert_keras.tasks.tagging import OUTSIDE, max_sub_words
 from bert_keras.text import BertPacker, BertTokenizer
 from bert_keras.training import metrics
 from bert_keras.training.tasks.base import TaskData, find_data_file
@@ -67,7 +69,7 @@ def encode_words(words: tf.RaggedTensor, tag_ids: tf.RaggedTensor, tokenizer: Be
         >>> weights.numpy().tolist(), positions.to_list()
         ([[0.0, 1.0, 0.0, 0.0, 1.0, 0.0]], [[1, 4]])
     """
-    if seq_length < 3:
+    if max_sub_words(seq_length) < 1:
         raise ValueError(f"seq_length must be at least 3 ([CLS], a word, [SEP]), got {seq_length}")
     pieces = tokenizer(words.flat_values)  # [words in the batch, (sub-words)]
     empty = pieces.row_lengths() == 0
@@ -81,7 +83,7 @@ def encode_words(words: tf.RaggedTensor, tag_ids: tf.RaggedTensor, tokenizer: Be
     # Position of each word's first sub-word after [CLS]; [SEP] keeps the last place.
     sentence = words.value_rowids()
     position = pieces.row_splits[:-1] - tf.gather(tokens.row_splits, sentence) + 1
-    kept = position <= seq_length - 2
+    kept = position <= max_sub_words(seq_length)
     indices = tf.stack([tf.boolean_mask(sentence, kept), tf.boolean_mask(position, kept)], axis=1)
     shape = tf.shape(inputs["input_word_ids"], out_type=tf.int64)
     labels = tf.scatter_nd(indices, tf.boolean_mask(tf.cast(tag_ids.flat_values, tf.int32), kept),
@@ -95,13 +97,13 @@ def word_tags(token_label_ids: np.ndarray, positions: Sequence[Sequence[int]],
               label_names: Sequence[str]) -> list[list[str]]:
     """Word-level tags from label ids `[batch, seq]`: the id at each word's first sub-word.
 
-    A word truncated away (position -1) gets "O".
+    A word truncated away (position -1) gets `OUTSIDE` ("O").
 
     Example:
         >>> word_tags(np.array([[0, 1, 0, 2, 0]]), [[1, 3, -1]], ("O", "B-PER", "I-PER"))
         [['B-PER', 'I-PER', 'O']]
     """
-    return [[label_names[row[p]] if p >= 0 else "O" for p in row_positions]
+    return [[label_names[row[p]] if p >= 0 else OUTSIDE for p in row_positions]
             for row, row_positions in zip(token_label_ids, positions)]
 
 
@@ -122,16 +124,14 @@ class TaggingRecipe:
     def segments(self, records: Sequence[TaggingExample]) -> int:
         return 1
 
-    def resolved_options(self, options: dict[str, Any]) -> dict[str, Any]:
-        return dict(options)
-
     def read(self, data_dir: str | None, train_file: str | None, dev_file: str | None,
              options: dict[str, Any]) -> TaskData:
         if not (train_file and dev_file) and not data_dir:
             raise ValueError(f"--task {self.name} needs --data-dir (or --train-file and "
                              "--dev-file)")
         train = read_conll(train_file or find_data_file(data_dir, TRAIN_FILES))
-        dev = read_conll(dev_file or find_data_file(data_dir, DEV_FILES), label_names=train.label_names)
+        dev = read_conll(dev_file or find_data_file(data_dir, DEV_FILES),
+                         label_names=train.label_names)
         return TaskData(_examples(train.sentences, train.label_names),
                         _examples(dev.sentences, train.label_names), train.label_names)
 

@@ -7,7 +7,8 @@ import argparse
 import pytest
 import tensorflow as tf
 
-from bert_keras.text import BertTokenizer, cli
+from bert_keras.cli import vocab as cli
+from bert_keras.text import BertTokenizer
 from bert_keras.text.vocab_builder import build_vocabulary, count_words
 
 CORPUS = (

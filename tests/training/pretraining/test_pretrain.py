@@ -16,6 +16,7 @@ from bert_keras.cli import main
 from bert_keras.text import BertTokenizer
 from bert_keras.training.finetune import finetune
 from bert_keras.training.initial_weights import resolve_init
+from bert_keras.training.options import FinetuneOptions
 from bert_keras.training.pretraining.instances import InstanceRecipe
 from bert_keras.training.pretraining.text_inputs import sentence_pairs, text_dataset
 from bert_keras.training.pretraining.text_reading import read_token_documents
@@ -87,8 +88,9 @@ def test_pretrain_lowers_mlm_loss_and_finetune_accepts_the_result(tmp_path, caps
         model.get_layer("embeddings").get_weights()[0])
     metrics = finetune("sst2", str(run), str(tmp_path / "sst2"),
                        data_dir=str(DATA / "tasks"), train_file=str(DATA / "tasks/sst2_train.tsv"),
-                       dev_file=str(DATA / "tasks/sst2_dev.tsv"), seq_length=32, batch_size=8,
-                       epochs=1, max_train_examples=16, strategy="default", verbose=0)
+                       dev_file=str(DATA / "tasks/sst2_dev.tsv"), verbose=0,
+                       options=FinetuneOptions(seq_length=32, batch_size=8, epochs=1,
+                                               max_train_examples=16, strategy="default"))
     assert 0.0 <= metrics["accuracy"] <= 1.0
 
 

@@ -26,6 +26,7 @@ def main() -> None:
             cpu, [tf.config.LogicalDeviceConfiguration()] * args.logical_cpus)
     import keras
 
+    from bert_keras.training.options import PretrainOptions
     from bert_keras.training.pretraining.pretrain import pretrain
 
     class PauseAt(keras.callbacks.Callback):
@@ -40,9 +41,10 @@ def main() -> None:
                 time.sleep(600)
 
     pretrain(args.output, "tiny", text_files=[str(REPO / "tests/data/pretrain/sample_text.txt")],
-             vocab=str(REPO / "tests/data/text/bert_uncased_vocab.txt"), seq_length=32,
-             max_predictions=5, batch_size=4, num_train_steps=15, steps_per_epoch=5,
-             save_every=2, strategy=args.strategy, verbose=0,
+             vocab=str(REPO / "tests/data/text/bert_uncased_vocab.txt"), verbose=0,
+             options=PretrainOptions(seq_length=32, max_predictions=5, batch_size=4,
+                                     num_train_steps=15, steps_per_epoch=5, save_every=2,
+                                     strategy=args.strategy),
              callbacks=[PauseAt()] if args.pause_at_step else [])
     print("DONE", flush=True)
 

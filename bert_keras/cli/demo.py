@@ -25,6 +25,7 @@ from bert_keras.export.client import PredictionClient
 from bert_keras.export.saved_model import export_model
 from bert_keras.export.server import start_server
 from bert_keras.training.finetune import finetune
+from bert_keras.training.options import FinetuneOptions
 
 QUERIES = (
     "A gorgeous, moving film with wonderful performances.",
@@ -70,7 +71,8 @@ def run(args: argparse.Namespace) -> int:
     _step(2, "Fine-tuning it on 2,000 shipped SST-2 train sentences (tokenized in-graph)")
     result = finetune("sst2", keras_path, run_dir, train_file=sample_path("sst2_train_sample.tsv"),
                       dev_file=sample_path("sst2_dev.tsv"), vocab=os.path.join(source, "vocab.txt"),
-                      cased=False, epochs=2, batch_size=32, learning_rate=1e-4)
+                      cased=False,
+                      options=FinetuneOptions(epochs=2, batch_size=32, learning_rate=1e-4))
     print("      SST-2 dev (872 sentences): " + ", ".join(
         f"{name} {value:.3f}" for name, value in result.items()))
 

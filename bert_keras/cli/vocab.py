@@ -10,7 +10,7 @@ import argparse
 import sys
 import time
 
-from bert_keras.cli import positive_int
+from bert_keras.cli.arguments import positive_int
 from bert_keras.text.vocab import SPECIAL_TOKENS
 
 

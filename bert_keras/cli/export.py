@@ -11,7 +11,7 @@ import argparse
 import sys
 import time
 
-from bert_keras.cli import port, positive_int
+from bert_keras.cli.arguments import port, positive_int
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:

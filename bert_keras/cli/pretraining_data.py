@@ -11,7 +11,7 @@ import argparse
 import glob
 import sys
 
-from bert_keras.cli import fraction, positive_int, probability
+from bert_keras.cli.arguments import fraction, positive_int, probability
 from bert_keras.data import DataError
 
 COMMAND = "create-pretraining-data"

@@ -35,7 +35,7 @@ import tensorflow as tf  # noqa: E402
 from bert_keras import BertConfig  # noqa: E402
 from bert_keras.models import bert_classifier  # noqa: E402
 from common import print_table, write_results  # noqa: E402
-from bert_keras.training.optimization import make_optimizer  # noqa: E402
+from bert_keras.optimizers import make_optimizer  # noqa: E402
 
 MATMUL_SHAPES = ((2048, 2048, 2048), (4096, 768, 3072), (4096, 3072, 768))
 SHAPES = {

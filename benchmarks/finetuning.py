@@ -89,7 +89,7 @@ def keras_hub_child(args) -> dict:
 
     import peers
     from bert_keras.training.callbacks import Throughput
-    from bert_keras.training.optimization import make_optimizer
+    from bert_keras.optimizers import make_optimizer
 
     keras.utils.set_random_seed(args.seed)
     texts, labels = read_sst2(args.train_file)

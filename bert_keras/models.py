@@ -24,6 +24,7 @@ import keras
 from bert_keras.config import BertConfig
 from bert_keras.layers import (BertEmbeddings, BertPooler, ClassificationHead, MaskedLMHead,
                                OutputBias, SpanLabelingHead, TransformerEncoderBlock)
+from bert_keras.registration import register_all
 
 ENCODER_INPUTS = ("input_word_ids", "input_mask", "input_type_ids")
 
@@ -285,3 +286,6 @@ def encoder_of(model: keras.Model) -> BertEncoder:
                          f"{len(encoders)}); a .keras file written before bert-keras had the "
                          "BertEncoder class must be fine-tuned again")
     return encoders[0]
+
+
+register_all(finished=__name__)  # see bert_keras.registration

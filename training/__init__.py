@@ -10,7 +10,7 @@ Example:
 
 from bert_keras.training.callbacks import StepBackup, Throughput, make_callbacks
 from bert_keras.training.fit import fit
-from bert_keras.training.optimization import AdamW, Lamb, WarmupDecay, make_optimizer
+from bert_keras.optimizers import AdamW, Lamb, WarmupDecay, make_optimizer
 from bert_keras.training.strategy import (batch_for_strategy, global_batch_size, is_chief,
                                           make_strategy, needs_drop_remainder, set_precision)
 

@@ -32,7 +32,7 @@ from bert_keras.text import BertTokenizer
 from bert_keras.training.callbacks import BEST_MODEL_FILE, DevMetrics, make_callbacks
 from bert_keras.training.fit import check_backup_settings, fit
 from bert_keras.training.initial_weights import Init, resolve_init
-from bert_keras.training.optimization import make_optimizer
+from bert_keras.optimizers import make_optimizer
 from bert_keras.training.options import FinetuneOptions
 from bert_keras.training.strategy import (global_batch_size, is_chief, make_strategy,
                                           needs_drop_remainder, set_precision)

@@ -14,5 +14,9 @@ Example:
 from bert_keras.text.packer import BertPacker
 from bert_keras.text.preprocessor import BertPreprocessor
 from bert_keras.text.tokenizer import BertTokenizer
+from bert_keras.registration import register_all
 
 __all__ = ["BertPacker", "BertPreprocessor", "BertTokenizer"]
+
+
+register_all(finished=__name__)  # see bert_keras.registration

@@ -33,7 +33,7 @@ from bert_keras.text.vocab import load_vocabulary
 from bert_keras.training.callbacks import make_callbacks
 from bert_keras.training.fit import check_backup_settings, fit
 from bert_keras.training.initial_weights import Init, resolve_init
-from bert_keras.training.optimization import make_optimizer
+from bert_keras.optimizers import make_optimizer
 from bert_keras.training.options import PretrainOptions
 from bert_keras.training.pretraining.inputs import record_batches, record_metadata, shard_files
 from bert_keras.training.pretraining.records import METADATA_FILE, read_metadata

@@ -49,7 +49,7 @@ def main() -> None:
     from bert_keras.models import bert_classifier
     from bert_keras.training.callbacks import DevMetrics, StepBackup, make_callbacks
     from bert_keras.training.fit import fit
-    from bert_keras.training.optimization import make_optimizer
+    from bert_keras.optimizers import make_optimizer
     from bert_keras.training.strategy import batch_for_strategy, is_chief, make_strategy
 
     class Steps(keras.callbacks.Callback):

@@ -18,6 +18,7 @@ from typing import Sequence
 
 import keras
 from keras import ops
+from bert_keras.registration import register_all
 
 # Searched (re.search) in variable names. Keras hands the optimizer either the short name
 # (`gamma`) or, under TensorFlow, the full path (`transformer_layer_0/output_layer_norm/gamma:0`);
@@ -184,3 +185,6 @@ def make_optimizer(name: str = "adamw", learning_rate: float = 5e-5,
                             beta_2=beta_2, epsilon=epsilon, global_clipnorm=global_clipnorm,
                             exclude_from_weight_decay=exclude_from_weight_decay,
                             gradient_accumulation_steps=gradient_accumulation_steps)
+
+
+register_all(finished=__name__)  # see bert_keras.registration

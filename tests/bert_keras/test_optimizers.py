@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from bert_keras.models import bert_classifier
-from bert_keras.training.optimization import AdamW, Lamb, WarmupDecay, make_optimizer
+from bert_keras.optimizers import AdamW, Lamb, WarmupDecay, make_optimizer
 
 NO_DECAY = re.compile(r"/(gamma|beta|bias)$")
 

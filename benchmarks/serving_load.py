@@ -57,7 +57,7 @@ def tiny_export(folder: str) -> str:
 
     run = os.path.join(folder, "run")
     vocab = os.path.join(ROOT, "tests", "data", "text", "bert_uncased_vocab.txt")
-    finetune("sst2", "tiny", run, train_file=os.path.join(SAMPLES, "sst2_train_sample.tsv"),
+    finetune("sst2", "random:tiny", run, train_file=os.path.join(SAMPLES, "sst2_train_sample.tsv"),
              dev_file=os.path.join(SAMPLES, "sst2_dev.tsv"), vocab=vocab, verbose=0,
              options=FinetuneOptions(seq_length=128, batch_size=32, epochs=1,
                                      max_train_examples=256))

@@ -90,11 +90,30 @@ def atomic_write(path: str | os.PathLike) -> Iterator[str]:
 
 
 def save_model(model: keras.Model, path: str | os.PathLike) -> None:
-    """Saves `model` to `path` (a `.keras` file) atomically; an OSError names `path`.
+    """Saves `model` to `path` (a `.keras` file) atomically, without optimizer state (a copy
+    that was never compiled is written: the file is the model, about the size of its
+    weights; the crash backups keep the optimizer); an OSError names `path`.
 
     What killed saves to the same folder left behind is removed first.
     """
     with atomic_write(path) as partial:
         os.makedirs(os.path.dirname(partial), exist_ok=True)
         remove_abandoned_partials(os.path.dirname(partial))
-        model.save(partial)
+        without_optimizer(model).save(partial)
+
+
+def without_optimizer(model: keras.Model) -> keras.Model:
+    """`model` itself if it has no optimizer, else an uncompiled copy with its weights.
+
+    Example:
+        >>> inputs = keras.Input((2,))
+        >>> model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
+        >>> model.compile("adam", "mse")
+        >>> getattr(without_optimizer(model), "optimizer", None) is None
+        True
+    """
+    if getattr(model, "optimizer", None) is None:
+        return model
+    copy = type(model).from_config(model.get_config())
+    copy.set_weights(model.get_weights())
+    return copy

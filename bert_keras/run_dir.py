@@ -24,9 +24,12 @@ from __future__ import annotations
 import dataclasses
 import json
 import os
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from bert_keras.model_files import atomic_write
+
+if TYPE_CHECKING:
+    from bert_keras.text import BertTokenizer
 
 MODEL_FILE = "model.keras"
 VOCAB_FILE = "vocab.txt"
@@ -57,6 +60,8 @@ class RunSpec:
     lowercase: the tokenizer's casing (the vocabulary is `vocab.txt`).
     segments: texts per example (2 for sentence pairs).
     label_names: class or tag names in id order (None for regression and QA).
+    tokenizer: the tokenizer's settings besides vocabulary and casing
+        (`BertTokenizer.options()`; empty: the defaults).
     options: the recipe's settings, complete (e.g. QA's `doc_stride`).
     data: the files trained on: `train_file`, `dev_file` and `data_dir` as given.
     bert_config: the encoder's config in Google's `bert_config.json` form.
@@ -69,6 +74,7 @@ class RunSpec:
     lowercase: bool
     segments: int = 1
     label_names: tuple[str, ...] | None = None
+    tokenizer: dict[str, Any] = dataclasses.field(default_factory=dict)
     options: dict[str, Any] = dataclasses.field(default_factory=dict)
     data: dict[str, str | None] = dataclasses.field(default_factory=dict)
     bert_config: dict[str, Any] | None = None
@@ -83,6 +89,13 @@ class RunSpec:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
         if self.label_names is not None:
             object.__setattr__(self, "label_names", tuple(self.label_names))
+
+    def make_tokenizer(self, directory: str | os.PathLike) -> "BertTokenizer":
+        """The run's tokenizer: `directory/vocab.txt` with the recorded casing and settings."""
+        from bert_keras.text import BertTokenizer
+
+        return BertTokenizer(os.path.join(directory, VOCAB_FILE), lowercase=self.lowercase,
+                             **self.tokenizer)
 
     def save(self, directory: str | os.PathLike) -> None:
         """Writes `directory/task.json` (under a temporary name, then renamed)."""

@@ -1,8 +1,10 @@
-"""Reads a trained model for export: a `bert-keras finetune` run directory.
+"""Reads a trained model for export: a `bert-keras finetune` run directory, or the `.keras`
+file of a raw-text model (`bert_keras.text_models`).
 
-The directory is self-contained (`bert_keras.run_dir`): `model.keras`, `vocab.txt` and
-`task.json`, whose `RunSpec` says what kind of model it is. `export` reads these files and
-does not import `training`.
+A run directory is self-contained (`bert_keras.run_dir`): `model.keras`, `vocab.txt` and
+`task.json`, whose `RunSpec` says what kind of model it is. A raw-text model carries the same
+facts (kind, label names, tokenizer, sequence length, serving options) in itself. `export`
+reads these files and does not import `training`.
 
 Example:
     >>> trained = load_trained("runs/sst2")  # doctest: +SKIP
@@ -17,9 +19,9 @@ import os
 
 import keras
 
-import bert_keras  # noqa: F401  (registers the layers that model.keras refers to)
 from bert_keras.run_dir import MODEL_FILE, SPEC_FILE, VOCAB_FILE, RunSpec
 from bert_keras.text import BertTokenizer
+from bert_keras.text_models import BertTextModel
 
 
 @dataclasses.dataclass
@@ -52,7 +54,10 @@ class TrainedModel:
 
 
 def load_trained(directory: str) -> TrainedModel:
-    """Loads a `bert-keras finetune` output directory; a clear error if it is not one."""
+    """Loads a `bert-keras finetune` output directory or a raw-text model's `.keras` file; a
+    clear error if it is neither."""
+    if directory.endswith(".keras") and not os.path.isdir(directory):
+        return _text_model_file(directory)
     missing = [name for name in (MODEL_FILE, VOCAB_FILE, SPEC_FILE)
                if not os.path.exists(os.path.join(directory, name))]
     if missing:
@@ -62,6 +67,20 @@ def load_trained(directory: str) -> TrainedModel:
     if spec.kind == "pretrainer":
         raise ValueError(f"{directory}/{SPEC_FILE}: task {spec.task!r} cannot be exported: "
                          "fine-tune it first (`bert-keras finetune --init` it)")
-    tokenizer = BertTokenizer(os.path.join(directory, VOCAB_FILE), lowercase=spec.lowercase)
+    tokenizer = spec.make_tokenizer(directory)
     model = keras.models.load_model(os.path.join(directory, MODEL_FILE), compile=False)
     return TrainedModel(model, tokenizer, spec)
+
+
+def _text_model_file(path: str) -> TrainedModel:
+    if not os.path.isfile(path):
+        raise FileNotFoundError(f"{path}: no such file")
+    model = keras.models.load_model(path, compile=False)
+    if not isinstance(model, BertTextModel):
+        raise ValueError(f"{path}: a {type(model).__name__}, not a raw-text model; export a "
+                         "`bert-keras finetune` run directory or a model made with "
+                         "bert_keras.text_models (text_classifier, ...)")
+    spec = RunSpec(task="keras", kind=model.kind, seq_length=model.seq_length,
+                   lowercase=model.tokenizer.lowercase, segments=model.segments,
+                   label_names=model.label_names, options=model.options)
+    return TrainedModel(model.token_model, model.tokenizer, spec)

@@ -6,7 +6,7 @@ The output directory of `finetune` is a self-contained run directory (`bert_kera
 (backup/, logs/, history.csv, best.keras: see `bert_keras.training.callbacks`).
 
 Example:
-    >>> resolve_init("tiny", vocab="vocab.txt")  # doctest: +SKIP
+    >>> finetune("sst2", "path/to/hf_bert", "runs/sst2", data_dir="glue/SST-2")  # doctest: +SKIP
 """
 
 from __future__ import annotations
@@ -21,29 +21,19 @@ from typing import Any
 import keras
 import tensorflow as tf
 
-from bert_keras import BertConfig
-from bert_keras.checkpoints import load_checkpoint
-from bert_keras.config import PRESETS
 from bert_keras.model_files import save_model
-from bert_keras.models import bert_encoder, encoder_of
+from bert_keras.models import encoder_of
+from bert_keras.optimizers import make_optimizer
+from bert_keras.pretrained import check_seq_length, find_source, load_encoder
 from bert_keras.run_dir import (METRICS_FILE, MODEL_FILE, VOCAB_FILE, RunSpec,
                                 current_versions, write_json)
 from bert_keras.text import BertTokenizer
 from bert_keras.training.callbacks import BEST_MODEL_FILE, DevMetrics, make_callbacks
 from bert_keras.training.fit import check_backup_settings, fit
-from bert_keras.training.initial_weights import Init, resolve_init
-from bert_keras.optimizers import make_optimizer
 from bert_keras.training.options import FinetuneOptions
 from bert_keras.training.strategy import (global_batch_size, is_chief, make_strategy,
                                           needs_drop_remainder, set_precision)
 from bert_keras.training.tasks import Recipe, get_recipe, resolve_options
-
-def _load_encoder(init: Init, vocabulary_size: int) -> keras.Model:
-    if init.source in PRESETS:
-        return bert_encoder(BertConfig.preset(init.source, vocab_size=vocabulary_size))
-    _, encoder = load_checkpoint(init.source)
-    return encoder
-
 
 def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
              train_file: str | None = None, dev_file: str | None = None,
@@ -71,12 +61,12 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
     keras.utils.set_random_seed(seed)
     distribution = make_strategy(options.strategy)
     policy = set_precision(options.precision, distribution)
-    init_spec = resolve_init(init, vocab, cased)
+    init_spec = find_source(init, vocab, cased)
     recipe = get_recipe(task, task_options)
     data = recipe.read(data_dir, train_file, dev_file, task_options)  # bad files fail here
     max_train_examples = options.max_train_examples
     train_records = list(data.train)[:max_train_examples] if max_train_examples else data.train
-    tokenizer = BertTokenizer(init_spec.vocab, lowercase=init_spec.lowercase)
+    tokenizer = init_spec.tokenizer()
 
     batch = global_batch_size(distribution, options.batch_size)
     drop = needs_drop_remainder(distribution)
@@ -95,6 +85,7 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
                               drop_remainder=drop)
     settings = {
         "task": task, "init": init, "vocab": init_spec.vocab, "lowercase": init_spec.lowercase,
+        "tokenizer": tokenizer.options(),
         "seq_length": seq_length, "global_batch_size": batch, "epochs": epochs,
         "learning_rate": options.learning_rate, "warmup_ratio": options.warmup_ratio,
         "weight_decay": options.weight_decay, "optimizer": options.optimizer,
@@ -104,7 +95,8 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
         "dev_data_sha256": _digest(data.dev)}
     check_backup_settings(output_dir, settings, options.restart, write=is_chief(distribution))
     with distribution.scope():
-        encoder = _load_encoder(init_spec, tokenizer.vocabulary_size)
+        encoder = load_encoder(init_spec, tokenizer.vocabulary_size)
+        check_seq_length(seq_length, encoder, init)
         model = recipe.build_model(encoder, data.label_names)
         model.compile(optimizer=make_optimizer(
             options.optimizer, learning_rate=options.learning_rate, num_train_steps=total_steps,
@@ -130,7 +122,8 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
         save_model(model, os.path.join(output_dir, MODEL_FILE))
         shutil.copyfile(init_spec.vocab, os.path.join(output_dir, VOCAB_FILE))
         RunSpec(task=task, kind=recipe.kind, seq_length=seq_length,
-                lowercase=init_spec.lowercase, segments=recipe.segments(data.train),
+                lowercase=init_spec.lowercase, tokenizer=tokenizer.options(),
+                segments=recipe.segments(data.train),
                 label_names=data.label_names, options=task_options,
                 data={name: os.path.abspath(path) if path else None for name, path in (
                     ("data_dir", data_dir), ("train_file", train_file), ("dev_file", dev_file))},
@@ -165,8 +158,8 @@ class Run:
         if spec.kind == "pretrainer":
             raise ValueError(f"{directory} holds a pretrained model (task 'pretrain'): "
                              "fine-tune it first (`bert-keras finetune --init` it)")
-        tokenizer = BertTokenizer(os.path.join(directory, VOCAB_FILE), lowercase=spec.lowercase)
-        return cls(keras.models.load_model(os.path.join(directory, MODEL_FILE)), tokenizer, spec)
+        return cls(keras.models.load_model(os.path.join(directory, MODEL_FILE)),
+                   spec.make_tokenizer(directory), spec)
 
     @property
     def recipe(self) -> Recipe:

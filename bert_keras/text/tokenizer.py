@@ -295,19 +295,24 @@ class BertTokenizer(keras.layers.Layer):
         end_char = tf.maximum(end_char, start_char)
         return tf.gather(char_starts, start_char), tf.gather(char_ends, end_char)
 
-    def get_config(self) -> dict[str, Any]:
-        config = super().get_config()
-        config.update(
-            {
-                "vocabulary": list(self.vocabulary),
-                "lowercase": self.lowercase,
-                "max_chars_per_word": self.max_chars_per_word,
+    def options(self) -> dict[str, Any]:
+        """The settings besides the vocabulary and casing (what a run directory records).
+
+        Example:
+            >>> vocab = ["[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]"]
+            >>> BertTokenizer(vocab, strip_accents=False).options()["strip_accents"]
+            False
+        """
+        return {"max_chars_per_word": self.max_chars_per_word,
                 "strip_accents": self.strip_accents,
                 "tokenize_chinese_chars": self.tokenize_chinese_chars,
                 "special_tokens_in_text": self.special_tokens_in_text,
-                "preserve_unused_tokens": self.preserve_unused_tokens,
-            }
-        )
+                "preserve_unused_tokens": self.preserve_unused_tokens}
+
+    def get_config(self) -> dict[str, Any]:
+        config = super().get_config()
+        config.update({"vocabulary": list(self.vocabulary), "lowercase": self.lowercase,
+                       **self.options()})
         return config
 
 

@@ -65,9 +65,11 @@ def test_the_serving_settings_are_the_qa_options_serving_reads():
 
 
 @pytest.mark.parametrize("argv, options", [
-    (["finetune", "--task", "sst2", "--init", "tiny", "--output-dir", "x"], FinetuneOptions()),
-    (["pretrain", "--text", "a.txt", "--init", "tiny", "--output-dir", "x"], PretrainOptions()),
-    (["finetune", "--task", "sst2", "--init", "tiny", "--output-dir", "x", "--epochs", "2",
+    (["finetune", "--task", "sst2", "--init", "random:tiny", "--output-dir", "x"],
+     FinetuneOptions()),
+    (["pretrain", "--text", "a.txt", "--init", "random:tiny", "--output-dir", "x"],
+     PretrainOptions()),
+    (["finetune", "--task", "sst2", "--init", "random:tiny", "--output-dir", "x", "--epochs", "2",
       "--xla", "--save-every", "5", "--strategy", "mirrored"],
      FinetuneOptions(epochs=2, xla=True, save_every=5, strategy="mirrored")),
 ])
@@ -77,7 +79,7 @@ def test_the_flags_are_built_from_the_options_with_their_defaults(argv, options)
 
 
 def test_task_flags_reach_only_the_options_given():
-    args = build_parser().parse_args(["finetune", "--task", "squad", "--init", "tiny",
+    args = build_parser().parse_args(["finetune", "--task", "squad", "--init", "random:tiny",
                                       "--output-dir", "x", "--doc-stride", "64",
                                       "--version-2-with-negative"])
     assert vars(args).get("doc_stride") == 64 and args.version_2_with_negative is True

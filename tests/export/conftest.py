@@ -37,7 +37,7 @@ def trained_runs(tmp_path_factory):
             train, dev = FILES[task]
             runs[task] = str(base / task)
             settings = {"seq_length": 32, **SETTINGS.get(task, {})}
-            finetune(task, "tiny", runs[task], train_file=str(TASKS / train),
+            finetune(task, "random:tiny", runs[task], train_file=str(TASKS / train),
                      dev_file=str(TASKS / dev), vocab=VOCAB, verbose=0,
                      task_options=settings.get("task_options"),
                      options=FinetuneOptions(seq_length=settings["seq_length"], batch_size=16,

@@ -108,7 +108,7 @@ def test_wheel_end_to_end(version, constraints, wheel, tmp_path):
 
     _run(bert_keras + ["vocab", "build", "--input", where["text"], "--output", "vocab.txt",
                        "--vocab-size", "2000"], str(work), env)
-    _run(bert_keras + ["finetune", "--task", "sst2", "--init", "tiny", "--vocab", "vocab.txt",
+    _run(bert_keras + ["finetune", "--task", "sst2", "--init", "random:tiny", "--vocab", "vocab.txt",
                        "--train-file", where["train"], "--dev-file", where["dev"],
                        "--output-dir", "run", "--epochs", "1", "--batch-size", "16",
                        "--seq-length", "32", "--max-train-examples", "128"], str(work), env)

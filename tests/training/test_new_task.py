@@ -46,7 +46,7 @@ def test_a_registered_task_trains_evaluates_and_serves(tmp_path, monkeypatch, ca
     train = _reviews(TASKS / "sst2_train.tsv", tmp_path / "train.tsv")
     dev = _reviews(TASKS / "sst2_dev.tsv", tmp_path / "dev.tsv")
     run, models = tmp_path / "run", tmp_path / "models" / "stars"
-    assert main(["finetune", "--task", "review_stars", "--init", "tiny", "--vocab", VOCAB,
+    assert main(["finetune", "--task", "review_stars", "--init", "random:tiny", "--vocab", VOCAB,
                  "--train-file", train, "--dev-file", dev, "--output-dir", str(run),
                  "--seq-length", "32", "--batch-size", "16", "--epochs", "1"]) == 0
     trained = capsys.readouterr().out

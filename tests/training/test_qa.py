@@ -191,7 +191,7 @@ def test_gold_labels_round_trip_on_the_real_subset(tokenizer):
 
 
 def test_squad_end_to_end_on_the_sample(tmp_path):
-    result = finetune("squad", "tiny", str(tmp_path), train_file=SAMPLE, dev_file=SAMPLE,
+    result = finetune("squad", "random:tiny", str(tmp_path), train_file=SAMPLE, dev_file=SAMPLE,
                       vocab=VOCAB, verbose=0, task_options={"doc_stride": 32},
                       options=FinetuneOptions(seq_length=128, batch_size=8, epochs=1))
     assert set(result) == {"exact_match", "f1"}
@@ -251,7 +251,7 @@ def test_held_out_split_through_the_command_line(tmp_path, capsys):
     from bert_keras.cli import main as cli_main
 
     run = str(tmp_path / "run")
-    assert cli_main(["finetune", "--task", "squad", "--init", "tiny", "--vocab", VOCAB,
+    assert cli_main(["finetune", "--task", "squad", "--init", "random:tiny", "--vocab", VOCAB,
                      "--train-file", SAMPLE, "--dev-fraction", "0.5", "--doc-stride", "16",
                      "--max-answer-length", "10", "--seq-length", "64", "--batch-size", "16",
                      "--epochs", "1", "--output-dir", run]) == 0

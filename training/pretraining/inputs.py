@@ -71,7 +71,7 @@ def record_metadata(data_dir: str, max_seq_length: int | None = None,
         metadata = {"max_seq_length": max_seq_length, "max_predictions_per_seq": max_predictions}
     else:
         raise FileNotFoundError(f"{data_dir}: no {METADATA_FILE}; for shards made by another "
-                                "tool give --max-seq-length and --max-predictions")
+                                "tool give --seq-length and --max-predictions")
     files = shard_files(data_dir, metadata)
     records = parse_records(files, metadata["max_seq_length"], metadata["max_predictions_per_seq"])
     try:

@@ -14,6 +14,7 @@ Example:
 
 from __future__ import annotations
 
+import dataclasses
 import math
 import os
 import shutil
@@ -22,18 +23,17 @@ from typing import Sequence
 import keras
 import tensorflow as tf
 
-from bert_keras import BertConfig
 from bert_keras.checkpoints import load_pretrainer
-from bert_keras.config import PRESETS
 from bert_keras.model_files import save_model
-from bert_keras.models import bert_encoder, bert_pretrainer, encoder_of
+from bert_keras.models import bert_pretrainer, encoder_of
+from bert_keras.optimizers import make_optimizer
+from bert_keras.pretrained import (Source, check_seq_length, find_source, is_random,
+                                   load_encoder)
 from bert_keras.run_dir import (METRICS_FILE, MODEL_FILE, VOCAB_FILE, RunSpec,
                                 current_versions, write_json)
 from bert_keras.text.vocab import load_vocabulary
 from bert_keras.training.callbacks import make_callbacks
 from bert_keras.training.fit import check_backup_settings, fit
-from bert_keras.training.initial_weights import Init, resolve_init
-from bert_keras.optimizers import make_optimizer
 from bert_keras.training.options import PretrainOptions
 from bert_keras.training.pretraining.inputs import record_batches, record_metadata, shard_files
 from bert_keras.training.pretraining.records import METADATA_FILE, read_metadata
@@ -41,22 +41,23 @@ from bert_keras.training.pretraining.text_inputs import text_dataset
 from bert_keras.training.strategy import global_batch_size, is_chief, make_strategy, set_precision
 
 
-def _resolve(init: str, data_dir: str | None, vocab: str | None, cased: bool | None) -> Init:
+def _resolve(init: str, data_dir: str | None, vocab: str | None, cased: bool | None
+             ) -> Source:
     """The weights to start from, with the vocabulary and casing of the data."""
     if data_dir is None:
-        return resolve_init(init, vocab, cased)
+        return find_source(init, vocab, cased)
     data_vocab = os.path.join(data_dir, VOCAB_FILE)
-    spec = resolve_init(init, vocab or (data_vocab if os.path.exists(data_vocab) else None),
-                        cased)
+    source = find_source(init, vocab or (data_vocab if os.path.exists(data_vocab) else None),
+                         cased)
     if os.path.exists(os.path.join(data_dir, METADATA_FILE)):
-        return Init(spec.source, spec.vocab, bool(read_metadata(data_dir)["lowercase"]))
-    return spec
+        return dataclasses.replace(source,
+                                   lowercase=bool(read_metadata(data_dir)["lowercase"]))
+    return source
 
 
 def _build_pretrainer(source: str, vocabulary_size: int) -> keras.Model:
-    if source in PRESETS:
-        return bert_pretrainer(bert_encoder(BertConfig.preset(source,
-                                                              vocab_size=vocabulary_size)))
+    if is_random(source):
+        return bert_pretrainer(load_encoder(Source(source, "", True), vocabulary_size))
     config, pretrainer = load_pretrainer(source)
     if config.vocab_size != vocabulary_size:
         raise ValueError(f"{source}: the checkpoint's vocabulary has {config.vocab_size} tokens "
@@ -143,7 +144,8 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
                          "an update")
     epochs = math.ceil(total_batches / steps_per_epoch)
     with distribution.scope():
-        model = _build_pretrainer(source.source, len(load_vocabulary(source.vocab)))
+        model = _build_pretrainer(source.weights, len(load_vocabulary(source.vocab)))
+        check_seq_length(seq_length, encoder_of(model), init)
         _compile(model, make_optimizer(
             options.optimizer, learning_rate=options.learning_rate,
             num_train_steps=epochs * steps_per_epoch,

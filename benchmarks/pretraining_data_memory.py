@@ -60,8 +60,8 @@ def concatenate(corpus: str, copies: int, path: str) -> None:
 def run_cli(corpus: str, output: str, args: argparse.Namespace,
             documents_per_chunk: int) -> dict:
     command = [sys.executable, "-m", "bert_keras", "create-pretraining-data",
-               "--input", corpus, "--output", output, "--vocab", args.vocab,
-               "--max-seq-length", str(args.max_seq_length),
+               "--input", corpus, "--output-dir", output, "--vocab", args.vocab,
+               "--seq-length", str(args.max_seq_length),
                "--dupe-factor", str(args.dupe_factor),
                "--documents-per-chunk", str(documents_per_chunk), "--no-progress"]
     seconds, peak = measure(command)
@@ -81,7 +81,7 @@ def main() -> None:
     parser.add_argument("--vocab", default=os.path.join(ROOT, "tests", "data", "text",
                                                         "bert_uncased_vocab.txt"))
     parser.add_argument("--scale", type=int, default=10, help="copies in the larger corpus")
-    parser.add_argument("--max-seq-length", type=int, default=128)
+    parser.add_argument("--seq-length", type=int, default=128)
     parser.add_argument("--dupe-factor", type=int, default=1)
     parser.add_argument("--documents-per-chunk", type=int, default=64,
                         help="chunk size of the streaming runs (default 64: about one chunk for "

@@ -122,7 +122,8 @@ INPUT_ORDER = ("text", "text_a", "text_b", "question", "context")
 
 def predict_command(server: str, model: str, texts: Sequence[str], signature: str,
                     timeout: float) -> int:
-    """`bert-keras predict --server`: one JSON line of outputs per text; 2 on an error."""
+    """`bert-keras predict --server`: per text a JSON line of the text (`input`) and the
+    signature's outputs; 2 on an error."""
     import sys
 
     try:
@@ -143,8 +144,9 @@ def predict_command(server: str, model: str, texts: Sequence[str], signature: st
     except ServingError as error:
         print(f"bert-keras predict: error: {server}: {error}", file=sys.stderr)
         return 2
-    for index in range(len(texts)):
-        print(json.dumps({name: _plain(value[index]) for name, value in sorted(outputs.items())},
+    for index, text in enumerate(texts):
+        print(json.dumps({"input": text, **{name: _plain(value[index])
+                                            for name, value in sorted(outputs.items())}},
                          ensure_ascii=False))
     return 0
 

@@ -36,6 +36,7 @@ import numpy as np
 import tensorflow as tf
 
 from bert_keras.model_files import save_model
+from bert_keras.training.progress import progress_shown
 from bert_keras.training.strategy import is_chief
 
 _BACKUP_FILE = re.compile(r"^step-(\d+)\.weights\.h5$")
@@ -259,7 +260,8 @@ class DevMetrics(keras.callbacks.Callback):
 
     For metrics Keras cannot compute batch by batch: SQuAD F1 after n-best decoding, seqeval
     entity F1, Pearson correlation. A `val_<name>` Keras already logged is replaced by the
-    task's value (computed on every dev record). Must come before the callbacks that read the
+    task's value (computed on every dev record); with `verbose`, the evaluation shows its
+    progress (`bert_keras.training.progress`). Must come before the callbacks that read the
     metrics (`make_callbacks` puts it first); under a multi-worker strategy every worker runs
     it, since `evaluate` predicts with the distributed model.
 
@@ -278,7 +280,9 @@ class DevMetrics(keras.callbacks.Callback):
         self.verbose = verbose
 
     def on_epoch_end(self, epoch, logs=None):
-        scores = {f"val_{name}": float(value) for name, value in self.evaluate(self.model).items()}
+        with progress_shown(self.verbose, label=f"epoch {epoch + 1} dev"):
+            result = self.evaluate(self.model)
+        scores = {f"val_{name}": float(value) for name, value in result.items()}
         if logs is not None:
             logs.update(scores)
         if self.verbose:

@@ -14,6 +14,7 @@ import tensorflow as tf
 from bert_keras.run_dir import write_json
 from bert_keras.training.callbacks import (BACKUP_DIR, StepBackup, delete_training_state,
                                           make_callbacks)  # noqa: F401 (make_callbacks: examples)
+from bert_keras.training.progress import keras_verbose
 
 
 def fit(model: keras.Model, train_data: Callable[[], tf.data.Dataset], epochs: int,
@@ -33,7 +34,9 @@ def fit(model: keras.Model, train_data: Callable[[], tf.data.Dataset], epochs: i
     restored first: training continues at the saved step, inside the interrupted epoch, on
     the batches that follow the ones already trained (`repeat().skip(step)`, which reads and
     drops those batches), and every later epoch sees the batches an uninterrupted run sees.
-    Keep `steps_per_epoch` and the data the same across restarts. Returns the merged history
+    Keep `steps_per_epoch` and the data the same across restarts. `verbose` is Keras', except
+    that "auto" shows the live progress bar only on a terminal (else a line per epoch: see
+    `bert_keras.training.progress.keras_verbose`). Returns the merged history
     (`{}` if the backup shows the run had finished).
 
     Example:
@@ -55,7 +58,8 @@ def fit(model: keras.Model, train_data: Callable[[], tf.data.Dataset], epochs: i
         result = model.fit(train_data().repeat().skip(epoch * steps_per_epoch + offset),
                            validation_data=validation_data, initial_epoch=epoch,
                            epochs=last_epoch, steps_per_epoch=steps_per_epoch - offset,
-                           callbacks=list(callbacks), verbose=verbose, shuffle=False)
+                           callbacks=list(callbacks), verbose=keras_verbose(verbose),
+                           shuffle=False)
         for key, values in result.history.items():
             history.setdefault(key, []).extend(values)
         epoch, offset = last_epoch, 0

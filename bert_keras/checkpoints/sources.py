@@ -38,10 +38,14 @@ class HuggingFaceSource:
         safetensors_path = os.path.join(directory, "model.safetensors")
         torch_path = os.path.join(directory, "pytorch_model.bin")
         if os.path.exists(safetensors_path):
-            from safetensors import safe_open
+            from safetensors import SafetensorError, safe_open
 
             self.path = safetensors_path
-            self._file = safe_open(safetensors_path, framework="numpy")
+            try:
+                self._file = safe_open(safetensors_path, framework="numpy")
+            except SafetensorError as error:
+                raise ValueError(f"{safetensors_path}: not a readable safetensors file "
+                                 f"({error})") from None
             raw_names = self._file.keys()
             self._tensors = None
         elif os.path.exists(torch_path):
@@ -63,10 +67,15 @@ class HuggingFaceSource:
         return tuple(self._file.get_slice(raw).get_shape())
 
     def get(self, name: str) -> np.ndarray:
+        from safetensors import SafetensorError
+
         raw = self._raw_names[name]
         if self._tensors is not None:
             return self._tensors[raw]
-        return self._file.get_tensor(raw)
+        try:
+            return self._file.get_tensor(raw)
+        except SafetensorError as error:
+            raise ValueError(f"{self.path}: cannot read {raw} ({error})") from None
 
 
 class GoogleSource:
@@ -78,7 +87,12 @@ class GoogleSource:
         import tensorflow as tf
 
         self.path = prefix
-        self._reader = tf.train.load_checkpoint(prefix)
+        try:
+            self._reader = tf.train.load_checkpoint(prefix)
+        except (tf.errors.OpError, ValueError) as error:
+            message = getattr(error, "message", str(error)).splitlines()[0]
+            raise ValueError(f"{prefix}: not a readable TensorFlow checkpoint ({message})"
+                             ) from None
         self._shapes = self._reader.get_variable_to_shape_map()
 
     def names(self) -> set[str]:

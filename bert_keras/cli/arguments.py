@@ -21,6 +21,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import os
 from typing import Any, Callable
 
 from bert_keras.options import (FRACTION, NON_NEGATIVE_FLOAT, OPEN_FRACTION, PORT,
@@ -89,3 +90,19 @@ def given(args: argparse.Namespace, names: list[str]) -> dict[str, Any]:
     """The values of the flags among `names` that were given (see `only_given`)."""
     return {name: getattr(args, name) for name in names if hasattr(args, name)}
 
+
+def check_paths(args: argparse.Namespace, *names: str) -> None:
+    """A FileNotFoundError naming the flag of the first given path (of the arguments `names`,
+    each one path or a list of them) that does not exist.
+
+    Example:
+        >>> check_paths(argparse.Namespace(vocab="no/vocab.txt"), "vocab")
+        Traceback (most recent call last):
+        FileNotFoundError: --vocab no/vocab.txt: no such file or directory
+    """
+    for name in names:
+        value = getattr(args, name, None)
+        for path in value if isinstance(value, list) else [value]:
+            if path and not os.path.exists(path):
+                raise FileNotFoundError(f"--{name.replace('_', '-')} {path}: no such file or "
+                                        "directory")

@@ -8,10 +8,6 @@ Example:
 from __future__ import annotations
 
 import argparse
-import sys
-
-from bert_keras.checkpoints.loading import load_checkpoint, load_pretrainer
-from bert_keras.model_files import save_model
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -27,22 +23,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
+    from bert_keras.checkpoints.loading import load_checkpoint, load_pretrainer
+    from bert_keras.model_files import save_model
+
     if not args.output.endswith(".keras"):
-        print(f"bert-keras convert: --output must end with .keras, got {args.output!r}",
-              file=sys.stderr)
-        return 2
+        raise ValueError(f"--output must end with .keras, got {args.output!r}")
     load = load_pretrainer if args.pretrainer else load_checkpoint
     print(f"Reading {args.input} ...", flush=True)
-    try:
-        config, model = load(args.input)
-    except (FileNotFoundError, ValueError) as error:
-        print(f"bert-keras convert: {error}", file=sys.stderr)
-        return 1
-    try:
-        save_model(model, args.output)
-    except OSError as error:
-        print(f"bert-keras convert: {error.strerror}", file=sys.stderr)
-        return 1
+    config, model = load(args.input)
+    save_model(model, args.output)
     print(f"Wrote {args.output}: {model.name}, {config.num_layers} layers, hidden "
           f"{config.hidden_size}, {model.count_params():,} parameters")
     return 0

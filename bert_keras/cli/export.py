@@ -20,8 +20,9 @@ def register(subparsers: argparse._SubParsersAction) -> None:
         "export", help="export a fine-tuned model as a SavedModel for TF Serving",
         description="Write BASE_DIR/NAME/<version>/ (SavedModel with raw-text signatures, "
                     "tokenization in the graph, and TF Serving warmup requests).")
-    parser.add_argument("--model", required=True, metavar="RUN_DIR",
-                        help="output directory of `bert-keras finetune`")
+    parser.add_argument("--model", required=True, metavar="RUN_DIR|MODEL.keras",
+                        help="output directory of `bert-keras finetune`, or the .keras file "
+                             "of a raw-text model (bert_keras.text_models)")
     parser.add_argument("--output", required=True, metavar="BASE_DIR/NAME",
                         help="model directory; the version goes in a numbered subdirectory")
     parser.add_argument("--version", type=positive_int, default=None,
@@ -46,33 +47,23 @@ def register(subparsers: argparse._SubParsersAction) -> None:
 
 
 def run_export(args: argparse.Namespace) -> int:
-    """Exports; returns 0, or 2 with a one-line message when the input is not exportable."""
-    from bert_keras.export.graph_check import DisallowedOpsError
+    """Exports a run directory or a raw-text model's `.keras` file as the next version."""
     from bert_keras.export.saved_model import export_model
 
     start = time.time()
     print(f"exporting {args.model} ...", file=sys.stderr, flush=True)
-    try:
-        exported = export_model(args.model, args.output, args.version, args.warmup_text)
-    except (FileNotFoundError, FileExistsError, ValueError, NotImplementedError,
-            DisallowedOpsError) as error:
-        print(f"bert-keras export: error: {error}", file=sys.stderr)
-        return 2
+    exported = export_model(args.model, args.output, args.version, args.warmup_text)
     print(f"exported {args.model} ({exported.kind}) to {exported.path} in "
           f"{time.time() - start:.0f}s: signatures {', '.join(exported.signatures)}")
     return 0
 
 
 def run_serve(args: argparse.Namespace) -> int:
-    """Serves until interrupted; 2 with a message if BASE_DIR or the port is unusable."""
+    """Serves until interrupted."""
     from bert_keras.export.server import Limits, start_server
 
-    try:
-        server = start_server(args.base_dir, args.port, args.host,
-                              Limits(max_batch_size=args.max_batch_size))
-    except (FileNotFoundError, OSError, RuntimeError) as error:
-        print(f"bert-keras serve: error: {error}", file=sys.stderr)
-        return 2
+    server = start_server(args.base_dir, args.port, args.host,
+                          Limits(max_batch_size=args.max_batch_size))
     for name, versions in server.repository.models().items():
         print(f"serving {name} version {versions[-1]}", flush=True)
     for key, why in server.repository.errors.items():

@@ -1,8 +1,8 @@
 """`bert-keras create-pretraining-data`: masked-LM / next-sentence records from raw text.
 
 Example:
-    $ bert-keras create-pretraining-data --input "corpus/*.txt" --output data/pretrain \\
-        --vocab vocab.txt --max-seq-length 128 --dupe-factor 5
+    $ bert-keras create-pretraining-data --input "corpus/*.txt" --output-dir data/pretrain \\
+        --vocab vocab.txt --seq-length 128 --dupe-factor 5
 """
 
 from __future__ import annotations
@@ -11,11 +11,13 @@ import argparse
 import glob
 import sys
 
-from bert_keras.cli.arguments import fraction, positive_int, probability
-from bert_keras.data import DataError
+from bert_keras.cli.arguments import argument_type, check_paths, fraction, positive_int, probability
+from bert_keras.options import Check
 
 COMMAND = "create-pretraining-data"
-_EXPECTED_ERRORS = (DataError, FileNotFoundError, ValueError)
+# [CLS] A [SEP] B [SEP] with a token each in A and B.
+room_for_a_pair = argument_type(Check(int, "an integer >= 5 (room for [CLS] A [SEP] B [SEP])",
+                                      lambda value: value >= 5))
 
 
 def register(subparsers: argparse._SubParsersAction) -> None:
@@ -26,11 +28,15 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                     "in chunks of documents.")
     parser.add_argument("--input", nargs="+", required=True, metavar="FILE",
                         help="text files; globs are expanded (quote them)")
-    parser.add_argument("--output", required=True, metavar="DIR",
+    parser.add_argument("--output-dir", required=True, metavar="DIR",
                         help="gets part-NNNNN.tfrecord shards, vocab.txt and metadata.json")
     parser.add_argument("--vocab", required=True, help="vocab.txt")
-    parser.add_argument("--max-seq-length", type=positive_int, default=128)
-    parser.add_argument("--max-predictions-per-seq", type=positive_int, default=20)
+    parser.add_argument("--seq-length", type=room_for_a_pair, default=128,
+                        help="tokens per instance, [CLS] and [SEP]s included (default 128; "
+                             "Google's --max_seq_length)")
+    parser.add_argument("--max-predictions", type=positive_int, default=20,
+                        help="masked positions per instance at most (default 20; Google's "
+                             "--max_predictions_per_seq)")
     parser.add_argument("--masked-lm-prob", type=probability, default=0.15)
     parser.add_argument("--short-seq-prob", type=fraction, default=0.1,
                         help="chance of a random shorter target length (default 0.1)")
@@ -47,8 +53,10 @@ def register(subparsers: argparse._SubParsersAction) -> None:
                              "(default 1000)")
     parser.add_argument("--instances-per-shard", type=positive_int, default=10000)
     parser.add_argument("--overwrite", action="store_true",
-                        help="replace the pretraining data in a non-empty --output")
-    parser.add_argument("--no-progress", action="store_true", help="no progress bar")
+                        help="replace the pretraining data in a non-empty --output-dir")
+    parser.add_argument("--no-progress", action="store_true",
+                        help="no progress bar (there is none when stderr is not a terminal: "
+                             "a log file gets no carriage returns)")
     parser.set_defaults(func=run)
 
 
@@ -72,22 +80,19 @@ def expand_inputs(patterns: list[str]) -> list[str]:
 
 def run(args: argparse.Namespace) -> int:
     from bert_keras.training.pretraining.create_data import create_pretraining_data
+    from bert_keras.training.progress import is_terminal
 
-    try:
-        statistics = create_pretraining_data(
-            expand_inputs(args.input), args.output, args.vocab,
-            max_seq_length=args.max_seq_length,
-            max_predictions_per_seq=args.max_predictions_per_seq,
-            masked_lm_prob=args.masked_lm_prob, short_seq_prob=args.short_seq_prob,
-            dupe_factor=args.dupe_factor, do_whole_word_mask=args.whole_word_mask,
-            lowercase=not args.cased, seed=args.seed,
-            documents_per_chunk=args.documents_per_chunk,
-            instances_per_shard=args.instances_per_shard, overwrite=args.overwrite,
-            progress=not args.no_progress)
-    except _EXPECTED_ERRORS as error:
-        print(f"bert-keras {COMMAND}: {error}", file=sys.stderr)
-        return 1
-    print(summary(statistics, args.output))
+    check_paths(args, "vocab")
+    statistics = create_pretraining_data(
+        expand_inputs(args.input), args.output_dir, args.vocab,
+        max_seq_length=args.seq_length, max_predictions_per_seq=args.max_predictions,
+        masked_lm_prob=args.masked_lm_prob, short_seq_prob=args.short_seq_prob,
+        dupe_factor=args.dupe_factor, do_whole_word_mask=args.whole_word_mask,
+        lowercase=not args.cased, seed=args.seed,
+        documents_per_chunk=args.documents_per_chunk,
+        instances_per_shard=args.instances_per_shard, overwrite=args.overwrite,
+        progress=not args.no_progress and is_terminal(sys.stderr))
+    print(summary(statistics, args.output_dir))
     return 0
 
 

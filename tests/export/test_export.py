@@ -149,9 +149,9 @@ def test_a_full_disk_during_export_is_one_line_and_leaves_nothing(trained_runs, 
 
     monkeypatch.setattr(saved_model, "check_saved_model", full_disk)
     base = tmp_path / "models" / "sst2"
-    assert main(["export", "--model", trained_runs("sst2"), "--output", str(base)]) == 1
+    assert main(["export", "--model", trained_runs("sst2"), "--output", str(base)]) == 2
     err = capsys.readouterr().err
-    assert err.splitlines()[-1] == f"bert-keras export: cannot write {base / '1'}: No space " \
+    assert err.splitlines()[-1] == f"bert-keras export: error: cannot write {base / '1'}: No space " \
                                    "left on device" and "Traceback" not in err
     assert os.listdir(base) == []
 

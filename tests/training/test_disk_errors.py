@@ -114,15 +114,15 @@ def test_finetune_that_cannot_write_its_backup_ends_in_one_line(tmp_path):
     train, dev = FILES["sst2"]
     run = tmp_path / "run"
     finished = subprocess.run(
-        [sys.executable, "-m", "bert_keras", "finetune", "--task", "sst2", "--init", "tiny",
+        [sys.executable, "-m", "bert_keras", "finetune", "--task", "sst2", "--init", "random:tiny",
          "--vocab", VOCAB, "--train-file", str(TASKS / train), "--dev-file", str(TASKS / dev),
          "--output-dir", str(run), "--epochs", "1", "--batch-size", "16",
          "--seq-length", "32", "--save-every", "1"],
         capture_output=True, text=True, timeout=300, preexec_fn=_limit_file_size(10 << 20),
         env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
-    assert finished.returncode == 1, finished.stderr[-2000:]
+    assert finished.returncode == 2, finished.stderr[-2000:]
     assert "Traceback" not in finished.stderr
     assert finished.stderr.strip().splitlines()[-1] == (
-        f"bert-keras finetune: cannot write the backup {run / 'backup' / 'step-1.weights.h5'}: "
+        f"bert-keras finetune: error: cannot write the backup {run / 'backup' / 'step-1.weights.h5'}: "
         "File too large")
     assert not [name for name in os.listdir(run / "backup") if "partial" in name]

@@ -19,7 +19,7 @@ from task_samples import FILES, TASKS, VOCAB
 def tiny_finetune(task, output_dir, **kwargs):
     train, dev = FILES.get(task, FILES["sst2"])
     settings = dict(seq_length=64, batch_size=16, epochs=1, learning_rate=1e-3)
-    return finetune(task, "tiny", str(output_dir), train_file=str(TASKS / train),
+    return finetune(task, "random:tiny", str(output_dir), train_file=str(TASKS / train),
                     dev_file=str(TASKS / dev), vocab=VOCAB,
                     options=FinetuneOptions(**{**settings, **kwargs}), verbose=0)
 
@@ -66,7 +66,7 @@ def _dataset_inputs(run, task):
 
 
 def test_generic_table_task_through_the_command_line(tmp_path, capsys):
-    code = cli_main(["finetune", "--task", "csv", "--init", "tiny", "--vocab", VOCAB,
+    code = cli_main(["finetune", "--task", "csv", "--init", "random:tiny", "--vocab", VOCAB,
                      "--train-file", str(TASKS / "sst2_train.tsv"),
                      "--dev-file", str(TASKS / "sst2_dev.tsv"), "--text-columns", "sentence",
                      "--label-column", "label", "--epochs", "1", "--batch-size", "16",
@@ -86,23 +86,37 @@ def test_generic_table_task_through_the_command_line(tmp_path, capsys):
 def test_bad_file_fails_before_training(tmp_path, capsys):
     bad = tmp_path / "train.tsv"
     bad.write_text("sentence\tlabel\na fine film\t1\nno label here\n", encoding="utf-8")
-    code = cli_main(["finetune", "--task", "sst2", "--init", "tiny", "--vocab", VOCAB,
+    code = cli_main(["finetune", "--task", "sst2", "--init", "random:tiny", "--vocab", VOCAB,
                      "--train-file", str(bad), "--dev-file", str(TASKS / "sst2_dev.tsv"),
                      "--output-dir", str(tmp_path / "run")])
-    assert code == 1
+    assert code == 2
     assert "train.tsv:3: expected 2 tab-separated fields, found 1" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
 
 
-def test_preset_without_vocab_is_a_clear_error(tmp_path, capsys):
-    assert cli_main(["finetune", "--task", "sst2", "--init", "mini", "--data-dir",
-                     str(TASKS), "--output-dir", str(tmp_path)]) == 1
-    assert "needs --vocab" in capsys.readouterr().err
+@pytest.mark.parametrize("init, message", [
+    ("random:mini", "random:mini (random weights) needs a vocabulary (--vocab vocab.txt)"),
+    ("base", "base: no such file or directory; base is an architecture, not weights: write "
+             "random:base for random weights"),
+    ("tinyy", "tinyy: no such file or directory (for random weights name a preset: "
+              "random:tiny, random:mini, random:small, random:medium, random:base, "
+              "random:large)"),
+    ("random:huge", "random:huge: unknown preset; presets: random:tiny, random:mini, "),
+])
+def test_an_init_that_is_not_weights_is_a_clear_error(tmp_path, capsys, init, message):
+    """A bare preset name used to train from random weights when --vocab was given."""
+    assert cli_main(["finetune", "--task", "sst2", "--init", init, "--vocab", VOCAB,
+                     "--data-dir", str(TASKS), "--output-dir", str(tmp_path)]
+                    if init != "random:mini" else
+                    ["finetune", "--task", "sst2", "--init", init, "--data-dir", str(TASKS),
+                     "--output-dir", str(tmp_path)]) == 2
+    assert capsys.readouterr().err.startswith(f"bert-keras finetune: error: {message}")
 
 
 def test_training_improves_on_a_learnable_task(tmp_path):
     """A tiny model learns SST-2's 40-example sample well above chance in a few epochs."""
-    result = finetune("sst2", "tiny", str(tmp_path), train_file=str(TASKS / "sst2_train.tsv"),
+    result = finetune("sst2", "random:tiny", str(tmp_path),
+                      train_file=str(TASKS / "sst2_train.tsv"),
                       dev_file=str(TASKS / "sst2_train.tsv"), vocab=VOCAB, verbose=0,
                       options=FinetuneOptions(seq_length=64, batch_size=8, epochs=8,
                                               learning_rate=2e-3, warmup_ratio=0.0))
@@ -117,7 +131,7 @@ def test_a_run_directory_resumes_only_its_own_settings(tmp_path, capsys):
     tiny_finetune("sst2", run)
 
     def command(train_file, *extra):
-        return ["finetune", "--task", "sst2", "--init", "tiny", "--vocab", VOCAB,
+        return ["finetune", "--task", "sst2", "--init", "random:tiny", "--vocab", VOCAB,
                 "--train-file", str(TASKS / train_file), "--dev-file", str(TASKS / "sst2_dev.tsv"),
                 "--seq-length", "64", "--batch-size", "16", "--epochs", "2", "--learning-rate",
                 "1e-3", "--output-dir", str(run), *extra]
@@ -125,7 +139,7 @@ def test_a_run_directory_resumes_only_its_own_settings(tmp_path, capsys):
     with pytest.raises(ValueError, match=r"holds the backup of a run with other settings "
                                          r"\(epochs: 1 -> 2\); rerun with the same settings"):
         tiny_finetune("sst2", run, epochs=2)
-    assert cli_main(command("sst2_dev.tsv")) == 1  # other data, other epochs
+    assert cli_main(command("sst2_dev.tsv")) == 2  # other data, other epochs
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "train_data_sha256" in error and "epochs: 1 -> 2" in error
     # The same settings resume (here: a finished run, nothing left to train).

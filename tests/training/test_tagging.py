@@ -174,10 +174,10 @@ def test_unknown_dev_tag_is_an_error_naming_file_and_line(tmp_path, capsys):
     dev = tmp_path / "dev.txt"
     dev.write_text("EU NNP I-NP I-ORG\nrejects VBZ I-VP O\nMars NNP I-NP I-PLANET\n",
                    encoding="utf-8")
-    code = cli_main(["finetune", "--task", "conll2003", "--init", "tiny", "--vocab", VOCAB,
+    code = cli_main(["finetune", "--task", "conll2003", "--init", "random:tiny", "--vocab", VOCAB,
                      "--train-file", TRAIN, "--dev-file", str(dev),
                      "--output-dir", str(tmp_path / "run")])
-    assert code == 1
+    assert code == 2
     assert "dev.txt:3: unknown tag 'B-PLANET'" in capsys.readouterr().err
     assert not (tmp_path / "run").exists()
 
@@ -185,7 +185,7 @@ def test_unknown_dev_tag_is_an_error_naming_file_and_line(tmp_path, capsys):
 @pytest.fixture(scope="module")
 def tiny_run(tmp_path_factory):
     output_dir = tmp_path_factory.mktemp("conll2003")
-    result = finetune("conll2003", "tiny", str(output_dir), train_file=TRAIN, dev_file=DEV,
+    result = finetune("conll2003", "random:tiny", str(output_dir), train_file=TRAIN, dev_file=DEV,
                       vocab=VOCAB, verbose=0, options=FinetuneOptions(
                           seq_length=32, batch_size=2, epochs=1, learning_rate=1e-3))
     return output_dir, result

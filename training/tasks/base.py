@@ -113,3 +113,6 @@ class Recipe(Protocol):
 
     def predict(self, model: keras.Model, inputs: Sequence[str], tokenizer: BertTokenizer,
                 seq_length: int, label_names: tuple[str, ...] | None) -> list[str]: ...
+    # Optionally also `predict_results` (same arguments) -> a dict per input of JSON values
+    # (label and probabilities, score, tags and entities, answer), which `bert-keras predict
+    # --json` prints; without it, each JSON line holds `predict`'s text as "prediction".

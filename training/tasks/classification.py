@@ -20,6 +20,7 @@ from bert_keras.models import bert_classifier
 from bert_keras.options import SWITCH, TEXT, TEXTS, check_options, option
 from bert_keras.text import BertPreprocessor, BertTokenizer
 from bert_keras.training import metrics
+from bert_keras.training.progress import PredictProgress
 from bert_keras.training.tasks.base import TaskData, find_data_file, length_bucketed_batches
 
 # File names of each GLUE task inside --data-dir (GLUE's own names first).
@@ -137,7 +138,8 @@ class ClassificationRecipe:
     def _outputs(self, model: keras.Model, records: Sequence[TextExample],
                  tokenizer: BertTokenizer, seq_length: int) -> np.ndarray:
         dataset = self.dataset(records, tokenizer, seq_length, 64, shuffle=False, seed=0)
-        return model.predict(dataset.map(lambda inputs, _: inputs), verbose=0)
+        return model.predict(dataset.map(lambda inputs, _: inputs), verbose=0,
+                             callbacks=[PredictProgress()])
 
     def evaluate(self, model: keras.Model, records: Sequence[TextExample],
                  tokenizer: BertTokenizer, seq_length: int,
@@ -156,9 +158,12 @@ class ClassificationRecipe:
             result["f1"] = metrics.binary_f1(labels, predicted, positive=1)
         return result
 
-    def predict(self, model: keras.Model, inputs: Sequence[str], tokenizer: BertTokenizer,
-                seq_length: int, label_names: tuple[str, ...] | None) -> list[str]:
-        """One line per input; a tab inside an input separates the two texts of a pair."""
+    def predict_results(self, model: keras.Model, inputs: Sequence[str],
+                        tokenizer: BertTokenizer, seq_length: int,
+                        label_names: tuple[str, ...] | None) -> list[dict[str, Any]]:
+        """Per input, `{"score": ...}` (regression), or the `label`, its `probability` and the
+        `probabilities` of all labels by name; a tab inside an input separates a pair's texts.
+        """
         records = []
         for text in inputs:
             first, _, second = text.partition("\t")
@@ -166,6 +171,17 @@ class ClassificationRecipe:
             records.append(TextExample(first, second if "\t" in text else None, unlabelled, 0))
         outputs = self._outputs(model, records, tokenizer, seq_length)
         if self.regression:
-            return [f"{score:.3f}" for score in outputs[:, 0]]
+            return [{"score": float(score)} for score in outputs[:, 0]]
         probabilities = tf.nn.softmax(outputs, axis=-1).numpy()
-        return [f"{label_names[p.argmax()]} ({p.max():.3f})" for p in probabilities]
+        return [{"label": label_names[p.argmax()], "probability": float(p.max()),
+                 "probabilities": {name: float(value) for name, value in zip(label_names, p)}}
+                for p in probabilities]
+
+    def predict(self, model: keras.Model, inputs: Sequence[str], tokenizer: BertTokenizer,
+                seq_length: int, label_names: tuple[str, ...] | None) -> list[str]:
+        """One line per input (`predict_results` as text): `label (probability)`, or the
+        score."""
+        results = self.predict_results(model, inputs, tokenizer, seq_length, label_names)
+        if self.regression:
+            return [f"{result['score']:.3f}" for result in results]
+        return [f"{result['label']} ({result['probability']:.3f})" for result in results]

@@ -14,9 +14,11 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any, Sequence
 
 import keras
+import numpy as np
 import tensorflow as tf
 
 from bert_keras.data import DataError, QAExample, gold_answers, read_squad, split_by_title
@@ -25,12 +27,15 @@ from bert_keras.options import OPEN_FRACTION, option
 from bert_keras.tasks.span_labeling import SpanLabelingOptions
 from bert_keras.text import BertTokenizer
 from bert_keras.training import metrics
+from bert_keras.training.progress import Progress
 from bert_keras.training.tasks.base import TaskData, find_data_file, length_bucketed_batches
 from bert_keras.training.tasks.qa_decoding import Answer, QAFeatures, decode, make_features
 
 # Which articles `--dev-fraction` holds out does not depend on the training seed.
 SPLIT_SEED = 0
 _PREDICT_BATCH = 64
+# Windows per `model.predict` call (a multiple of the batch: the batches stay the same).
+_PREDICT_CHUNK = 16 * _PREDICT_BATCH
 
 
 @dataclasses.dataclass(frozen=True)
@@ -154,7 +159,7 @@ class QARecipe:
                 tokenizer: BertTokenizer, seq_length: int) -> list[Answer]:
         """The decoded answer of every record (see `qa_decoding.decode`)."""
         features = self.features(records, tokenizer, seq_length)
-        logits = model.predict(features.inputs(), batch_size=_PREDICT_BATCH, verbose=0)
+        logits = predict_windows(model, features)
         return decode(records, features, logits["start_logits"], logits["end_logits"],
                       n_best=self.n_best, max_answer_length=self.max_answer_length,
                       version_2=self.version_2, null_score_threshold=self.null_score_threshold)
@@ -168,9 +173,12 @@ class QARecipe:
         score = metrics.squad_v2_scores if self.version_2 else metrics.squad_v1_scores
         return score(gold_answers(records), predictions)
 
-    def predict(self, model: keras.Model, inputs: Sequence[str], tokenizer: BertTokenizer,
-                seq_length: int, label_names: tuple[str, ...] | None) -> list[str]:
-        """`question<TAB>context` -> `answer (probability)`; "(no answer)" for v2.0's null."""
+    def predict_results(self, model: keras.Model, inputs: Sequence[str],
+                        tokenizer: BertTokenizer, seq_length: int,
+                        label_names: tuple[str, ...] | None) -> list[dict[str, Any]]:
+        """Per `question<TAB>context`, the `answer` ("" for v2.0's null), its `probability`,
+        `score` (None if no span was valid) and where it lies in the context: `context[start:
+        end]`, -1 for no answer (as the exported model's `serving_default` has them)."""
         records = []
         for number, text in enumerate(inputs):
             question, tab, context = text.partition("\t")
@@ -178,5 +186,31 @@ class QARecipe:
                 raise ValueError(f"squad input {number + 1}: expected 'question<TAB>context', "
                                  f"got {text[:60]!r}")
             records.append(QAExample(str(number), "", context, question, [], [], False))
-        return [f"{answer.text or '(no answer)'} ({answer.probability:.3f})"
+        return [{"answer": answer.text, "probability": answer.probability,
+                 "score": answer.score if math.isfinite(answer.score) else None,
+                 "start": answer.start if answer.text else -1,
+                 "end": answer.end if answer.text else -1}
                 for answer in self.answers(model, records, tokenizer, seq_length)]
+
+    def predict(self, model: keras.Model, inputs: Sequence[str], tokenizer: BertTokenizer,
+                seq_length: int, label_names: tuple[str, ...] | None) -> list[str]:
+        """`question<TAB>context` -> `answer (probability)`; "(no answer)" for v2.0's null."""
+        return [f"{result['answer'] or '(no answer)'} ({result['probability']:.3f})"
+                for result in self.predict_results(model, inputs, tokenizer, seq_length,
+                                                   label_names)]
+
+
+def predict_windows(model: keras.Model, features: QAFeatures) -> dict[str, np.ndarray]:
+    """The span logits of every window (`model.predict` in batches of 64), in chunks of
+    `_PREDICT_CHUNK` windows, counted by a `Progress`."""
+    inputs = features.inputs()
+    chunks: dict[str, list[np.ndarray]] = {}
+    with Progress(len(features), "predicting", "windows") as progress:
+        for start in range(0, max(len(features), 1), _PREDICT_CHUNK):
+            chunk = {name: values[start:start + _PREDICT_CHUNK]
+                     for name, values in inputs.items()}
+            for name, values in model.predict(chunk, batch_size=_PREDICT_BATCH,
+                                              verbose=0).items():
+                chunks.setdefault(name, []).append(values)
+            progress.update(len(chunk["input_word_ids"]))
+    return {name: np.concatenate(values) for name, values in chunks.items()}

@@ -34,6 +34,7 @@ from bert_keras.data import QAExample
 from bert_keras.tasks.span_labeling import (DEFAULTS, context_budget, prefers_null,
                                             span_candidates, windows)
 from bert_keras.text import BertTokenizer
+from bert_keras.training.progress import tracked
 
 _TOKENIZE_BATCH = 256
 
@@ -219,7 +220,7 @@ def decode(examples: Sequence[QAExample], features: QAFeatures, start_logits: np
     top_starts, top_ends, scores = spans["starts"], spans["ends"], spans["scores"]
     splits = np.searchsorted(features.example_index, np.arange(len(examples) + 1))
     answers = []
-    for index, example in enumerate(examples):
+    for index, example in tracked(enumerate(examples), len(examples), "decoding", "questions"):
         own = slice(splits[index], splits[index + 1])  # the example's windows
         window, i, j = np.nonzero(spans["valid"][own])
         window += own.start

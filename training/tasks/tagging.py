@@ -15,6 +15,7 @@ Example:
 from __future__ import annotations
 
 import dataclasses
+import re
 from typing import Any, Sequence
 
 import keras
@@ -23,9 +24,10 @@ import tensorflow as tf
 
 from bert_keras.data import TaggedSentence, read_conll
 from bert_keras.models import bert_tagger
-from bert_keras.tasks.tagging import OUTSIDE, max_sub_words
+from bert_keras.tasks.tagging import BEGIN, ENTITY_PREFIX, OUTSIDE, max_sub_words
 from bert_keras.text import BertPacker, BertTokenizer
 from bert_keras.training import metrics
+from bert_keras.training.progress import tracked
 from bert_keras.training.tasks.base import TaskData, find_data_file
 
 # File names inside --data-dir: CoNLL-2003's own first, then generic ones.
@@ -184,8 +186,9 @@ class TaggingRecipe:
         """Predicted word-level IOB2 tags of every record (the tag at each word's first
         sub-word; "O" for words cut off at `seq_length`) and the number of words cut off."""
         predicted, truncated = [], 0
-        for inputs, _, _, positions in self._batches(records, tokenizer, seq_length,
-                                                     EVAL_BATCH_SIZE):
+        batches = self._batches(records, tokenizer, seq_length, EVAL_BATCH_SIZE)
+        for inputs, _, _, positions in tracked(batches, -(-len(records) // EVAL_BATCH_SIZE),
+                                               "predicting"):
             logits = model.predict_on_batch(inputs)
             positions = positions.to_list()
             predicted += word_tags(logits.argmax(axis=-1), positions, label_names)
@@ -206,11 +209,47 @@ class TaggingRecipe:
         result["truncated_words"] = float(truncated)
         return result
 
+    def predict_results(self, model: keras.Model, inputs: Sequence[str],
+                        tokenizer: BertTokenizer, seq_length: int,
+                        label_names: tuple[str, ...] | None) -> list[dict[str, Any]]:
+        """Per input (words split on whitespace): its `words`, their `tags`, and the
+        `entities` they form (`entities`)."""
+        spans = [[match.span() for match in re.finditer(r"\S+", text)] for text in inputs]
+        records = [TaggingExample(tuple(text[start:end] for start, end in row), (0,) * len(row))
+                   for text, row in zip(inputs, spans)]
+        predicted, _ = self.predict_tags(model, records, tokenizer, seq_length, label_names)
+        return [{"words": list(record.words), "tags": tags,
+                 "entities": entities(text, row, tags)}
+                for text, row, record, tags in zip(inputs, spans, records, predicted)]
+
     def predict(self, model: keras.Model, inputs: Sequence[str], tokenizer: BertTokenizer,
                 seq_length: int, label_names: tuple[str, ...] | None) -> list[str]:
         """One line of `word/TAG` pairs per input; words are split on whitespace."""
-        sentences = [tuple(text.split()) for text in inputs]
-        records = [TaggingExample(words, (0,) * len(words)) for words in sentences]
-        predicted, _ = self.predict_tags(model, records, tokenizer, seq_length, label_names)
-        return [" ".join(f"{word}/{tag}" for word, tag in zip(record.words, tags))
-                for record, tags in zip(records, predicted)]
+        return [" ".join(f"{word}/{tag}" for word, tag in zip(result["words"], result["tags"]))
+                for result in self.predict_results(model, inputs, tokenizer, seq_length,
+                                                   label_names)]
+
+
+def entities(text: str, spans: Sequence[tuple[int, int]], tags: Sequence[str]
+             ) -> list[dict[str, Any]]:
+    """The entities that words (their character `spans` in `text`) tagged `tags` form, by
+    the rules of `bert_keras.tasks.tagging.entity_words`: each entity's `text`, `label` (the
+    type) and character `start` and `end` in `text`.
+
+    Example:
+        >>> entities("Ada Lovelace met Babbage", [(0, 3), (4, 12), (13, 16), (17, 24)],
+        ...          ["B-PER", "I-PER", "O", "I-PER"])  # doctest: +NORMALIZE_WHITESPACE
+        [{'text': 'Ada Lovelace', 'label': 'PER', 'start': 0, 'end': 12},
+         {'text': 'Babbage', 'label': 'PER', 'start': 17, 'end': 24}]
+    """
+    found: list[dict[str, Any]] = []
+    previous = OUTSIDE
+    for (start, end), tag in zip(spans, tags):
+        kind = re.sub(ENTITY_PREFIX, "", tag)
+        follows = previous != OUTSIDE and re.sub(ENTITY_PREFIX, "", previous) == kind
+        if tag != OUTSIDE and follows and not tag.startswith(BEGIN):
+            found[-1].update(text=text[found[-1]["start"]:end], end=end)
+        elif tag != OUTSIDE:
+            found.append({"text": text[start:end], "label": kind, "start": start, "end": end})
+        previous = tag
+    return found

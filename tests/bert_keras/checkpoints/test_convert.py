@@ -16,7 +16,7 @@ def test_convert_writes_whole_files_or_a_one_line_error(tmp_path, capsys):
     blocker = tmp_path / "a_file"
     blocker.write_text("not a folder")
     assert main(["convert", "--input", str(source), "--output",
-                 str(blocker / "out.keras")]) == 1
+                 str(blocker / "out.keras")]) == 2
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and f"cannot write {blocker / 'out.keras'}" in error
     out = tmp_path / "out"

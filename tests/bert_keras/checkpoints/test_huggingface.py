@@ -69,7 +69,7 @@ def test_convert_command_writes_keras_file(minilm_dir, assert_parity, tmp_path,
 
 
 def test_convert_command_reports_bad_input(tmp_path, capsys):
-    assert cli_main(["convert", "--input", str(tmp_path), "--output", "x.keras"]) == 1
+    assert cli_main(["convert", "--input", str(tmp_path), "--output", "x.keras"]) == 2
     assert "neither a Hugging Face directory" in capsys.readouterr().err
 
 

@@ -7,6 +7,7 @@ import argparse
 import pytest
 import tensorflow as tf
 
+from bert_keras.cli import main
 from bert_keras.cli import vocab as cli
 from bert_keras.text import BertTokenizer
 from bert_keras.text.vocab_builder import build_vocabulary, count_words
@@ -68,7 +69,7 @@ def test_bad_input_files_are_named(tmp_path, capsys, content, message):
     if content is not None:
         path.write_text(content, encoding="utf-8")
     args = ["--input", str(path), "--output", str(tmp_path / "v.txt")]
-    assert run_cli(["vocab", "build", *args]) == 2
+    assert main(["vocab", "build", *args]) == 2
     assert capsys.readouterr().err.startswith("bert-keras vocab build: error: ")
     with pytest.raises((FileNotFoundError, ValueError), match=message):
         build_vocabulary([path], vocab_size=100)

@@ -17,8 +17,8 @@ def test_creates_shards_metadata_and_prints_a_summary(tmp_path, capsys):
         shutil.copy(SAMPLE, tmp_path / name)
     output = str(tmp_path / "out")
     code = main(["create-pretraining-data", "--input", str(tmp_path / "*.txt"),
-                 "--output", output, "--vocab", VOCAB, "--max-seq-length", "64",
-                 "--max-predictions-per-seq", "10", "--dupe-factor", "2", "--seed", "3",
+                 "--output-dir", output, "--vocab", VOCAB, "--seq-length", "64",
+                 "--max-predictions", "10", "--dupe-factor", "2", "--seed", "3",
                  "--whole-word-mask", "--instances-per-shard", "20", "--no-progress"])
     out = capsys.readouterr().out
     assert code == 0
@@ -37,9 +37,9 @@ def test_creates_shards_metadata_and_prints_a_summary(tmp_path, capsys):
     assert "input: 6 documents" in out and "random next sentence" in out
 
 
-def test_expected_errors_print_the_message_and_exit_1(tmp_path, capsys):
+def test_expected_errors_print_the_message_and_exit_2(tmp_path, capsys):
     output = str(tmp_path / "out")
-    base = ["create-pretraining-data", "--output", output, "--vocab", VOCAB, "--no-progress"]
+    base = ["create-pretraining-data", "--output-dir", output, "--vocab", VOCAB, "--no-progress"]
     bad = tmp_path / "bad.txt"
     bad.write_bytes(b"fine\n\xff\xfe\n")
     (tmp_path / "out_full").mkdir()
@@ -47,13 +47,12 @@ def test_expected_errors_print_the_message_and_exit_1(tmp_path, capsys):
     cases = [
         (["--input", str(tmp_path / "missing.txt")], "Input file not found: "),
         (["--input", str(tmp_path / "*.none")], "No input file matches "),
-        (["--input", SAMPLE, "--max-seq-length", "3"], "max_seq_length must be an integer >= 5"),
         (["--input", str(bad)], f"{bad}:2: not UTF-8: invalid start byte"),
-        (["--input", SAMPLE, "--output", str(tmp_path / "out_full")],
+        (["--input", SAMPLE, "--output-dir", str(tmp_path / "out_full")],
          "is not empty; use --overwrite"),
     ]
     for arguments, message in cases:
-        assert main(base + arguments) == 1, arguments
+        assert main(base + arguments) == 2, arguments
         err = capsys.readouterr().err
-        assert err.startswith("bert-keras create-pretraining-data: ") and message in err, err
+        assert err.startswith("bert-keras create-pretraining-data: error: ") and message in err, err
         assert "Traceback" not in err

@@ -1,5 +1,5 @@
 """A raw-string classifier from the real MiniLM weights, end to end as a Keras user would:
-fit on a Python list, predict on a NumPy array, save, reload in a fresh process with only
+fit on a Python list of 64 shipped SST-2 sentences, predict on a NumPy array, save, reload in a fresh process with only
 `import bert_keras`, export, and the exported signature matches the Keras model."""
 
 import subprocess
@@ -29,7 +29,7 @@ np.save(sys.argv[2], model.predict(np.array(sys.argv[3:]), verbose=0))
 
 
 def test_a_raw_string_classifier_fits_saves_reloads_and_exports(tmp_path):
-    train = read_glue("sst2", sample_path("sst2_train_sample.tsv")).examples[:256]
+    train = read_glue("sst2", sample_path("sst2_train_sample.tsv")).examples[:64]
     encoder, tokenizer = from_pretrained(minilm_path())
     model = text_classifier(encoder, tokenizer, ["negative", "positive"], seq_length=64)
     model.compile(keras.optimizers.AdamW(5e-5),

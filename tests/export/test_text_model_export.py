@@ -1,6 +1,7 @@
 """A raw-string classifier from the real MiniLM weights, end to end as a Keras user would:
-fit on a Python list of 64 shipped SST-2 sentences, predict on a NumPy array, save, reload in a fresh process with only
-`import bert_keras`, export, and the exported signature matches the Keras model."""
+fit on a Python list of 64 shipped SST-2 sentences, predict on a NumPy array, save, reload in
+a fresh process with only `import bert_keras`, export, and the exported signature matches the
+Keras model."""
 
 import subprocess
 import sys

@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import os
 import shutil
-import sys
 import time
 
 from bert_keras.checkpoints import load_checkpoint
@@ -50,8 +49,8 @@ def _step(number: int, text: str) -> None:
 def _minilm_dir() -> str:
     try:
         return minilm_path()
-    except ImportError as error:
-        sys.exit(f"bert-keras demo: {error} (make demo does)")
+    except ImportError as error:  # one line and status 2, like every error (bert_keras.cli)
+        raise RuntimeError(f"{error} (make demo does)") from None
 
 
 def run(args: argparse.Namespace) -> int:

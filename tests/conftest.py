@@ -58,16 +58,3 @@ def wheel(tmp_path_factory) -> str:
     # One build for all test workers: their temporary folders share this parent.
     return build_wheel(str(tmp_path_factory.getbasetemp().parent / "dist"), reuse=True)
 
-
-# Files that take minutes, started first: `make test` runs files on two workers
-# (`--dist loadfile`) in collection order, and a long file started last decides the wall time.
-SLOW_FILES = ("tests/notebooks/test_notebooks.py", "tests/packaging/test_wheel.py",
-              "tests/export/test_fresh_process_parity.py", "tests/test_demo.py",
-              "tests/export/test_export.py")
-
-
-def pytest_collection_modifyitems(config, items):
-    def rank(item) -> int:
-        path = os.path.relpath(str(item.fspath), os.path.dirname(os.path.dirname(__file__)))
-        return SLOW_FILES.index(path) if path in SLOW_FILES else len(SLOW_FILES)
-    items.sort(key=rank)

@@ -43,7 +43,8 @@ def runs(tmp_path_factory):
                      dev_file=str(TASKS / dev), vocab=VOCAB, verbose=0,
                      task_options=settings.get("task_options"),
                      options=FinetuneOptions(seq_length=settings["seq_length"], batch_size=16,
-                                             epochs=1, learning_rate=1e-3))
+                                             epochs=1, learning_rate=1e-3,
+                                             max_train_examples=16))  # formats, not quality
         return made[task]
     return run_dir
 

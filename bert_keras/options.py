@@ -125,9 +125,9 @@ def option_fields(options: Any) -> Iterator[dataclasses.Field]:
             yield field
 
 
-def flag(field: dataclasses.Field) -> str:
+def flag(name: str) -> str:
     """The command-line flag of an option: `doc_stride` -> `--doc-stride`."""
-    return "--" + field.name.replace("_", "-")
+    return "--" + name.replace("_", "-")
 
 
 def check_options(options: Any) -> None:
@@ -139,7 +139,7 @@ def check_options(options: Any) -> None:
         try:
             field.metadata["check"].check(getattr(options, field.name))
         except ValueError as error:
-            raise ValueError(f"{field.name} ({flag(field)}): {error}") from None
+            raise ValueError(f"{field.name} ({flag(field.name)}): {error}") from None
 
 
 def from_values(options_class: type, values: dict[str, Any], source: str) -> Any:
@@ -157,7 +157,7 @@ def from_values(options_class: type, values: dict[str, Any], source: str) -> Any
     names = [field.name for field in option_fields(options_class)]
     unknown = [name for name in values if name not in names]
     if unknown:
-        flags = ", ".join(f"{name} (--{name.replace('_', '-')})" for name in unknown)
+        flags = ", ".join(f"{name} ({flag(name)})" for name in unknown)
         raise ValueError(f"{source} has no option {flags}; its options: "
                          f"{', '.join(names) or 'none'}")
     return options_class(**values)

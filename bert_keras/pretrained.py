@@ -16,7 +16,6 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import json
 import os
 
 import keras
@@ -24,7 +23,7 @@ import keras
 from bert_keras.checkpoints import load_checkpoint
 from bert_keras.config import PRESETS, BertConfig
 from bert_keras.models import BertEncoder, bert_encoder, encoder_of
-from bert_keras.run_dir import MODEL_FILE, SPEC_FILE, VOCAB_FILE, RunSpec
+from bert_keras.run_dir import MODEL_FILE, SPEC_FILE, VOCAB_FILE, RunSpec, read_json_object
 from bert_keras.text import BertTokenizer
 from bert_keras.text_models import BertTextModel
 
@@ -125,13 +124,7 @@ def _hf_tokenizer_settings(directory: str) -> dict:
     path = os.path.join(directory, "tokenizer_config.json")
     if not os.path.exists(path):
         return {}
-    try:
-        with open(path, encoding="utf-8") as file:
-            values = json.load(file)
-    except (UnicodeDecodeError, json.JSONDecodeError) as error:
-        raise ValueError(f"{path}: not valid JSON ({error})") from None
-    if not isinstance(values, dict):
-        raise ValueError(f"{path}: expected a JSON object, got {type(values).__name__}")
+    values = read_json_object(path)
     settings = {option: values[key] for key, option in _HF_TOKENIZER_KEYS.items()
                 if values.get(key) is not None}
     if values.get("do_lower_case") is not None:
@@ -145,7 +138,7 @@ def check_seq_length(seq_length: int, encoder: BertEncoder, source: str) -> None
     Example:
         >>> check_seq_length(1000, bert_encoder(BertConfig.preset("tiny")), "random:tiny")
         Traceback (most recent call last):
-        ValueError: --seq-length 1000 is more than the 512 positions of the model of ...; use 512 or less
+        ValueError: --seq-length 1000 is more than the 512 positions of the model of ...512 or less
     """
     positions = encoder.config.max_position_embeddings
     if seq_length > positions:

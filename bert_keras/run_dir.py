@@ -116,13 +116,7 @@ class RunSpec:
         if not os.path.exists(path):
             raise FileNotFoundError(f"{directory}: no {SPEC_FILE}; expected a directory written "
                                     "by `bert-keras finetune` or `pretrain`")
-        try:
-            with open(path, encoding="utf-8") as file:
-                record = json.load(file)
-        except (UnicodeDecodeError, json.JSONDecodeError) as error:
-            raise ValueError(f"{path}: not valid JSON ({error})") from None
-        if not isinstance(record, dict):
-            raise ValueError(f"{path}: expected a JSON object, got {type(record).__name__}")
+        record = read_json_object(path)
         written = record.pop("format", 1)
         if written == 1:
             record = _from_format_1(path, record)
@@ -161,6 +155,24 @@ def _from_format_1(path: str, record: dict[str, Any]) -> dict[str, Any]:
             "lowercase": record.get("lowercase"), "segments": segments,
             "label_names": record.get("label_names"), "options": options,
             "bert_config": record.get("bert_config")}
+
+
+def read_json_object(path: str | os.PathLike) -> dict[str, Any]:
+    """The JSON object in `path`; a ValueError naming the file if it is not valid JSON or not
+    an object.
+
+    Example:
+        >>> read_json_object("runs/sst2/metrics.json")  # doctest: +SKIP
+        {'accuracy': 0.91}
+    """
+    try:
+        with open(path, encoding="utf-8") as file:
+            value = json.load(file)
+    except (UnicodeDecodeError, json.JSONDecodeError) as error:
+        raise ValueError(f"{path}: not valid JSON ({error})") from None
+    if not isinstance(value, dict):
+        raise ValueError(f"{path}: expected a JSON object, got {type(value).__name__}")
+    return value
 
 
 def write_json(path: str | os.PathLike, value: Any) -> None:

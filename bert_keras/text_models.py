@@ -100,8 +100,7 @@ class BertTextModel(keras.Model):
         return {"name": self.name, "trainable": self.trainable,
                 "model": keras.saving.serialize_keras_object(self.token_model),
                 "preprocessor": keras.saving.serialize_keras_object(self.preprocessor),
-                "kind": self.kind, "segments": len(self.inputs) if self.kind != "span_labeler"
-                else 1, "label_names": list(self.label_names) if self.label_names else None,
+                "kind": self.kind, "segments": self.segments, "label_names": list(self.label_names) if self.label_names else None,
                 "options": self.options}
 
     @classmethod

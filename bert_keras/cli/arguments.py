@@ -74,7 +74,7 @@ def add_options(parser: argparse.ArgumentParser | argparse._ArgumentGroup, optio
         else:
             settings["type"] = argument_type(check)
             settings["nargs"] = "+" if check.many else None
-        parser.add_argument(flag(field), **settings)
+        parser.add_argument(flag(field.name), **settings)
         added.append(field.name)
     return added
 
@@ -104,5 +104,4 @@ def check_paths(args: argparse.Namespace, *names: str) -> None:
         value = getattr(args, name, None)
         for path in value if isinstance(value, list) else [value]:
             if path and not os.path.exists(path):
-                raise FileNotFoundError(f"--{name.replace('_', '-')} {path}: no such file or "
-                                        "directory")
+                raise FileNotFoundError(f"{flag(name)} {path}: no such file or directory")

@@ -17,7 +17,7 @@ from __future__ import annotations
 import dataclasses
 from typing import Any, Callable
 
-from bert_keras.options import from_values
+from bert_keras.options import flag, from_values
 from bert_keras.training.tasks.base import Recipe, TaskData
 from bert_keras.training.tasks.classification import ClassificationRecipe, TableOptions
 from bert_keras.training.tasks.qa import QAOptions, QARecipe
@@ -71,7 +71,7 @@ def resolve_options(task: str, options: dict[str, Any] | None) -> dict[str, Any]
     if options_class is None:
         if options:
             raise ValueError(f"--task {task} takes no options, got " + ", ".join(
-                f"{name} (--{name.replace('_', '-')})" for name in options))
+                f"{name} ({flag(name)})" for name in options))
         return {}
     return dataclasses.asdict(from_values(options_class, options, f"--task {task}"))
 

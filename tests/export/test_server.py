@@ -26,11 +26,13 @@ TEXTS = FRESH_PROCESS_INPUTS["sst2"]["text"]
 
 
 @pytest.fixture(scope="module")
-def server(exported):
+def server(exported, tmp_path_factory):
+    """A server over a models directory of its own holding sst2 and stsb version 1 (the
+    tests add versions to it)."""
+    base = tmp_path_factory.mktemp("models")
     for task in ("sst2", "stsb"):
-        exported(task)
-    base = os.path.dirname(os.path.dirname(exported("sst2")))
-    running = start_server(base, port=0, poll_seconds=0.2)
+        shutil.copytree(exported(task), base / task / "1")
+    running = start_server(str(base), port=0, poll_seconds=0.2)
     yield running
     running.stop()
 
@@ -130,7 +132,7 @@ def test_bad_requests_get_a_clear_status_and_the_server_keeps_serving(
 
 
 def test_a_new_version_is_picked_up(server, client, exported):
-    model_dir = os.path.dirname(exported("sst2"))
+    model_dir = os.path.join(server.repository.base_dir, "sst2")
     shutil.copytree(exported("sst2"), os.path.join(model_dir, ".incoming"))
     os.rename(os.path.join(model_dir, ".incoming"), os.path.join(model_dir, "2"))
     deadline = time.time() + 60

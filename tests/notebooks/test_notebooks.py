@@ -70,8 +70,15 @@ def fresh_kernel(wheel, tmp_path_factory):
             "PIP_CONSTRAINT": str(constraints)}
 
 
+@pytest.fixture(scope="module")
+def working_dir(tmp_path_factory):
+    """One folder for all the notebooks, as one runtime's: notebook 5 serves the run notebook 1
+    wrote (it fine-tunes one itself only when run alone)."""
+    return tmp_path_factory.mktemp("notebooks")
+
+
 @pytest.mark.parametrize("path", NOTEBOOKS, ids=lambda path: path.stem)
-def test_runs_in_smoke_mode(path, tmp_path, monkeypatch, fresh_kernel):
+def test_runs_in_smoke_mode(path, working_dir, monkeypatch, fresh_kernel):
     for name, value in fresh_kernel.items():
         monkeypatch.setenv(name, value)
     monkeypatch.delenv("PYTHONPATH", raising=False)
@@ -80,7 +87,7 @@ def test_runs_in_smoke_mode(path, tmp_path, monkeypatch, fresh_kernel):
     notebook = nbformat.read(path, as_version=4)
     # A failing cell raises CellExecutionError naming the cell and the traceback.
     NotebookClient(notebook, timeout=600, kernel_name=KERNEL,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+                   resources={"metadata": {"path": str(working_dir)}}).execute()
     outputs = [output for cell in notebook.cells if cell.cell_type == "code"
                for output in cell.outputs]
     assert not [output for output in outputs if output.output_type == "error"]
@@ -89,7 +96,7 @@ def test_runs_in_smoke_mode(path, tmp_path, monkeypatch, fresh_kernel):
     probe = nbformat.v4.new_code_cell("import bert_keras, tensorflow as tf\n"
                                       "print(bert_keras.__file__, tf.__version__)")
     NotebookClient(nbformat.v4.new_notebook(cells=[probe]), timeout=120, kernel_name=KERNEL,
-                   resources={"metadata": {"path": str(tmp_path)}}).execute()
+                   resources={"metadata": {"path": str(working_dir)}}).execute()
     location, tensorflow_version = probe.outputs[-1]["text"].split()
     assert "site-packages" in location and not location.startswith(REPO_ROOT), location
     assert tensorflow_version == RUNTIME_TENSORFLOW

@@ -15,6 +15,8 @@ import json
 import os
 from typing import Any
 
+from bert_keras import storage
+
 # Activation names accepted in configs, mapped to their canonical name.
 # "gelu" is the exact erf form, as in Hugging Face and in conversions of Google's checkpoints
 # (Google's reference code computes the tanh form: set "gelu_approximate" for bit-level fidelity).
@@ -158,7 +160,7 @@ class BertConfig:
         """
         path = os.fspath(path)
         try:
-            with open(path, encoding="utf-8") as file:
+            with storage.open_file(path, encoding="utf-8") as file:
                 values = json.load(file)
         except json.JSONDecodeError as error:
             raise ValueError(f"{path}: not valid JSON (line {error.lineno}: {error.msg})") from None
@@ -174,6 +176,6 @@ class BertConfig:
 
     def to_json(self, path: str | os.PathLike) -> None:
         """Writes Google's `bert_config.json` format (plus `layer_norm_eps`)."""
-        with open(path, "w", encoding="utf-8") as file:
+        with storage.open_file(path, "w", encoding="utf-8") as file:
             json.dump(self.to_google_dict(), file, indent=2)
             file.write("\n")

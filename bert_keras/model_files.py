@@ -15,11 +15,13 @@ from __future__ import annotations
 
 import contextlib
 import os
-import shutil
 import socket
-from typing import Iterator
+from typing import TYPE_CHECKING, Iterator
 
-import keras
+from bert_keras import storage
+
+if TYPE_CHECKING:  # Keras on import would run the registration hook, which imports
+    import keras  # modules that import this one (a cycle when this module comes first)
 
 PARTIAL_PREFIX = ".partial-"
 
@@ -33,8 +35,8 @@ def partial_path(path: str | os.PathLike) -> str:
         >>> name.startswith(f".partial-{os.getpid()}@"), name.endswith("@model.keras")
         (True, True)
     """
-    folder, name = os.path.split(os.path.abspath(path))
-    return os.path.join(folder, f"{PARTIAL_PREFIX}{os.getpid()}@{socket.gethostname()}@{name}")
+    folder, name = os.path.split(storage.abspath(path))
+    return storage.join(folder, f"{PARTIAL_PREFIX}{os.getpid()}@{socket.gethostname()}@{name}")
 
 
 def remove_abandoned_partials(folder: str | os.PathLike) -> list[str]:
@@ -42,17 +44,17 @@ def remove_abandoned_partials(folder: str | os.PathLike) -> list[str]:
     is gone (killed while writing); returns their paths. Those of running processes, and
     those written on other hosts (a shared file system), stay."""
     removed = []
-    for name in os.listdir(folder):
+    for name in storage.listdir(folder):
         if not name.startswith(PARTIAL_PREFIX):
             continue
         pid, _, rest = name[len(PARTIAL_PREFIX):].partition("@")
         host = rest.partition("@")[0]
         if host == socket.gethostname() and pid.isdigit() and not _alive(int(pid)):
-            path = os.path.join(folder, name)
-            if os.path.isdir(path):
-                shutil.rmtree(path, ignore_errors=True)
-            elif os.path.exists(path):
-                os.remove(path)
+            path = storage.join(folder, name)
+            if storage.isdir(path):
+                storage.rmtree(path, ignore_errors=True)
+            elif storage.exists(path):
+                storage.remove(path)
             removed.append(path)
     return removed
 
@@ -74,19 +76,19 @@ def atomic_write(path: str | os.PathLike) -> Iterator[str]:
 
     Example:
         >>> with atomic_write("runs/x/notes.txt") as partial:  # doctest: +SKIP
-        ...     with open(partial, "w") as file:
+        ...     with storage.open_file(partial, "w") as file:
         ...         file.write("whole or absent")
     """
     path = os.fspath(path)
     partial = partial_path(path)
     try:
         yield partial
-        os.replace(partial, path)
+        storage.replace(partial, path)
     except OSError as error:
         raise OSError(error.errno, f"cannot write {path}: {error.strerror or error}") from None
     finally:
-        if os.path.exists(partial):
-            os.remove(partial)
+        if storage.exists(partial):
+            storage.remove(partial)
 
 
 def save_model(model: keras.Model, path: str | os.PathLike) -> None:
@@ -97,7 +99,7 @@ def save_model(model: keras.Model, path: str | os.PathLike) -> None:
     What killed saves to the same folder left behind is removed first.
     """
     with atomic_write(path) as partial:
-        os.makedirs(os.path.dirname(partial), exist_ok=True)
+        storage.makedirs(os.path.dirname(partial))
         remove_abandoned_partials(os.path.dirname(partial))
         without_optimizer(model).save(partial)
 
@@ -106,6 +108,7 @@ def without_optimizer(model: keras.Model) -> keras.Model:
     """`model` itself if it has no optimizer, else an uncompiled copy with its weights.
 
     Example:
+        >>> import keras
         >>> inputs = keras.Input((2,))
         >>> model = keras.Model(inputs, keras.layers.Dense(1)(inputs))
         >>> model.compile("adam", "mse")

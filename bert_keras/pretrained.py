@@ -20,6 +20,7 @@ import os
 
 import keras
 
+from bert_keras import storage
 from bert_keras.checkpoints import load_checkpoint
 from bert_keras.config import PRESETS, BertConfig
 from bert_keras.models import BertEncoder, bert_encoder, encoder_of
@@ -90,18 +91,18 @@ def find_source(init: str, vocab: str | None = None, cased: bool | None = None) 
         if not vocab:
             raise ValueError(f"{init} (random weights) needs a vocabulary (--vocab vocab.txt)")
         return Source(init, vocab, not cased)
-    if not os.path.exists(init) and not os.path.exists(init + ".index"):
+    if not storage.exists(init) and not storage.exists(init + ".index"):
         hint = (f"; {init} is an architecture, not weights: write {RANDOM_PREFIX}{init} for "
                 "random weights" if init in PRESETS else
                 f" (for random weights name a preset: {', '.join(presets())})")
         raise FileNotFoundError(f"{init}: no such file or directory{hint}")
-    directory = init if os.path.isdir(init) else os.path.dirname(os.path.abspath(init))
-    if os.path.isdir(init) and os.path.exists(os.path.join(init, SPEC_FILE)):
+    directory = init if storage.isdir(init) else os.path.dirname(storage.abspath(init))
+    if storage.isdir(init) and storage.exists(storage.join(init, SPEC_FILE)):
         run = RunSpec.load(init)
-        return Source(os.path.join(init, MODEL_FILE), vocab or os.path.join(init, VOCAB_FILE),
+        return Source(storage.join(init, MODEL_FILE), vocab or storage.join(init, VOCAB_FILE),
                       run.lowercase if cased is None else not cased, dict(run.tokenizer))
-    vocab = vocab or os.path.join(directory, VOCAB_FILE)
-    if not os.path.exists(vocab):
+    vocab = vocab or storage.join(directory, VOCAB_FILE)
+    if not storage.exists(vocab):
         raise FileNotFoundError(f"{init}: no vocab.txt next to the weights; pass --vocab")
     settings = _hf_tokenizer_settings(directory)
     if cased is None:
@@ -121,8 +122,8 @@ _HF_TOKENIZER_KEYS = {"strip_accents": "strip_accents",
 def _hf_tokenizer_settings(directory: str) -> dict:
     """`do_lower_case` and the `BertTokenizer` options a Hugging Face `tokenizer_config.json`
     sets (none when there is no such file)."""
-    path = os.path.join(directory, "tokenizer_config.json")
-    if not os.path.exists(path):
+    path = storage.join(directory, "tokenizer_config.json")
+    if not storage.exists(path):
         return {}
     values = read_json_object(path)
     settings = {option: values[key] for key, option in _HF_TOKENIZER_KEYS.items()
@@ -170,7 +171,7 @@ def from_pretrained(path: str, vocab: str | None = None, cased: bool | None = No
         >>> encoder, tokenizer = from_pretrained("runs/sst2")  # doctest: +SKIP
     """
     path = os.fspath(path)
-    if path.endswith(".keras") and os.path.isfile(path) and vocab is None and cased is None:
+    if path.endswith(".keras") and storage.isfile(path) and vocab is None and cased is None:
         model = keras.saving.load_model(path, compile=False)
         if isinstance(model, BertTextModel):
             return model.encoder, model.tokenizer

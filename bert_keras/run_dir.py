@@ -26,6 +26,7 @@ import json
 import os
 from typing import TYPE_CHECKING, Any
 
+from bert_keras import storage
 from bert_keras.model_files import atomic_write
 
 if TYPE_CHECKING:
@@ -94,14 +95,14 @@ class RunSpec:
         """The run's tokenizer: `directory/vocab.txt` with the recorded casing and settings."""
         from bert_keras.text import BertTokenizer
 
-        return BertTokenizer(os.path.join(directory, VOCAB_FILE), lowercase=self.lowercase,
+        return BertTokenizer(storage.join(directory, VOCAB_FILE), lowercase=self.lowercase,
                              **self.tokenizer)
 
     def save(self, directory: str | os.PathLike) -> None:
         """Writes `directory/task.json` (under a temporary name, then renamed)."""
         record = {"format": FORMAT, **dataclasses.asdict(self)}
         record["label_names"] = list(self.label_names) if self.label_names else None
-        write_json(os.path.join(directory, SPEC_FILE), record)
+        write_json(storage.join(directory, SPEC_FILE), record)
 
     @classmethod
     def load(cls, directory: str | os.PathLike) -> "RunSpec":
@@ -112,8 +113,8 @@ class RunSpec:
             ValueError: task.json is not valid JSON, is of a newer format, or lacks or
                 mistypes a field (the message names it).
         """
-        path = os.path.join(directory, SPEC_FILE)
-        if not os.path.exists(path):
+        path = storage.join(directory, SPEC_FILE)
+        if not storage.exists(path):
             raise FileNotFoundError(f"{directory}: no {SPEC_FILE}; expected a directory written "
                                     "by `bert-keras finetune` or `pretrain`")
         record = read_json_object(path)
@@ -166,7 +167,7 @@ def read_json_object(path: str | os.PathLike) -> dict[str, Any]:
         {'accuracy': 0.91}
     """
     try:
-        with open(path, encoding="utf-8") as file:
+        with storage.open_file(path, encoding="utf-8") as file:
             value = json.load(file)
     except (UnicodeDecodeError, json.JSONDecodeError) as error:
         raise ValueError(f"{path}: not valid JSON ({error})") from None
@@ -182,7 +183,7 @@ def write_json(path: str | os.PathLike, value: Any) -> None:
     Example:
         >>> write_json("runs/sst2/metrics.json", {"accuracy": 0.91})  # doctest: +SKIP
     """
-    with atomic_write(path) as partial, open(partial, "w", encoding="utf-8") as file:
+    with atomic_write(path) as partial, storage.open_file(partial, "w", encoding="utf-8") as file:
         json.dump(value, file, indent=2)
         file.write("\n")
 

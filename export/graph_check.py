@@ -17,6 +17,8 @@ import os
 import tensorflow as tf
 from tensorflow.core.protobuf import saved_model_pb2
 
+from bert_keras import storage
+
 # tf-text ops that stock TF Serving links in since 2.12 (RoundRobinTrim and friends only from 2.20).
 TF_SERVING_TF_TEXT_OPS = frozenset(
     {
@@ -54,12 +56,11 @@ def read_saved_model(path: str | os.PathLike) -> saved_model_pb2.SavedModel:
     Raises:
         FileNotFoundError: `path` holds no `saved_model.pb`.
     """
-    pb_path = os.path.join(os.fspath(path), "saved_model.pb")
-    if not tf.io.gfile.exists(pb_path):
+    pb_path = storage.join(os.fspath(path), "saved_model.pb")
+    if not storage.exists(pb_path):
         raise FileNotFoundError(f"No saved_model.pb in {os.fspath(path)}")
     saved_model = saved_model_pb2.SavedModel()
-    with tf.io.gfile.GFile(pb_path, "rb") as f:
-        saved_model.ParseFromString(f.read())
+    saved_model.ParseFromString(storage.read_bytes(pb_path))
     return saved_model
 
 

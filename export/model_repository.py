@@ -28,6 +28,7 @@ import tensorflow as tf
 import tensorflow_text  # noqa: F401  (the exported graphs use tf-text ops)
 from tensorflow.core.protobuf import meta_graph_pb2
 
+from bert_keras import storage
 from bert_keras.export.graph_check import read_saved_model
 
 log = logging.getLogger(__name__)
@@ -54,24 +55,24 @@ class ModelNotFound(LookupError):
 
 def versions(model_base: str) -> list[int]:
     """The numeric version directories in `model_base` (TF Serving's layout), ascending."""
-    if not os.path.isdir(model_base):
+    if not storage.isdir(model_base):
         return []
-    return sorted(int(name) for name in os.listdir(model_base)
-                  if name.isdigit() and os.path.isdir(os.path.join(model_base, name)))
+    return sorted(int(name) for name in storage.listdir(model_base)
+                  if name.isdigit() and storage.isdir(storage.join(model_base, name)))
 
 
 def files_fingerprint(path: str) -> tuple:
     """What changes when a version directory's files change: every file's relative path, size
     and modification time."""
     found = []
-    for root, _, files in os.walk(path):
+    for root, _, files in storage.walk(path):
         for name in files:
-            full = os.path.join(root, name)
+            full = storage.join(root, name)
             try:
-                stat = os.stat(full)
+                size, changed = storage.getsize(full), storage.mtime_ns(full)
             except OSError:  # removed while we looked: the next poll sees the change
                 continue
-            found.append((os.path.relpath(full, path), stat.st_size, stat.st_mtime_ns))
+            found.append((os.path.relpath(full, path), size, changed))
     return tuple(sorted(found))
 
 
@@ -82,10 +83,10 @@ def _signature_defs(path: str) -> dict[str, meta_graph_pb2.SignatureDef]:
 
 
 def _label_names(path: str) -> list[str] | None:
-    labels = os.path.join(path, "assets.extra", "label_names.txt")
-    if not os.path.exists(labels):
+    labels = storage.join(path, "assets.extra", "label_names.txt")
+    if not storage.exists(labels):
         return None
-    with open(labels, encoding="utf-8") as file:
+    with storage.open_file(labels, encoding="utf-8") as file:
         return file.read().splitlines()
 
 
@@ -93,7 +94,7 @@ class ModelRepository:
     """Loaded versions of every model under `base_dir`, newest kept per model."""
 
     def __init__(self, base_dir: str, versions_to_keep: int = 1) -> None:
-        if not os.path.isdir(base_dir):
+        if not storage.isdir(base_dir):
             raise FileNotFoundError(f"{base_dir}: no such directory (expected BASE_DIR with "
                                     "NAME/<version>/saved_model.pb inside)")
         self.base_dir = base_dir
@@ -107,12 +108,12 @@ class ModelRepository:
     def refresh(self) -> None:
         """Loads new versions (the newest `versions_to_keep` that load, per model) and unloads
         the others; a version that fails keeps the older ones serving."""
-        for name in sorted(os.listdir(self.base_dir)):
-            model_dir = os.path.join(self.base_dir, name)
-            if not os.path.isdir(model_dir) or name.startswith("."):
+        for name in sorted(storage.listdir(self.base_dir)):
+            model_dir = storage.join(self.base_dir, name)
+            if not storage.isdir(model_dir) or name.startswith("."):
                 continue
-            complete = [version for version in versions(model_dir) if os.path.exists(
-                os.path.join(model_dir, str(version), "saved_model.pb"))]
+            complete = [version for version in versions(model_dir) if storage.exists(
+                storage.join(model_dir, str(version), "saved_model.pb"))]
             loaded = dict(self._models.get(name, {}))
             serving: dict[int, LoadedVersion] = {}
             for version in reversed(complete):  # newest first
@@ -127,7 +128,7 @@ class ModelRepository:
     def _load(self, name: str, version: int, model_dir: str) -> LoadedVersion | None:
         """Loads one version, or logs why it cannot (once per state of its files)."""
         key = f"{name}/{version}"
-        path = os.path.join(model_dir, str(version))
+        path = storage.join(model_dir, str(version))
         files = files_fingerprint(path)
         if self._failed_files.get(key) == files:
             return None  # failed with exactly these files: wait until they change

@@ -15,10 +15,10 @@ Example:
 from __future__ import annotations
 
 import dataclasses
-import os
 
 import keras
 
+from bert_keras import storage
 from bert_keras.run_dir import MODEL_FILE, SPEC_FILE, VOCAB_FILE, RunSpec
 from bert_keras.text import BertTokenizer
 from bert_keras.text_models import BertTextModel
@@ -56,10 +56,10 @@ class TrainedModel:
 def load_trained(directory: str) -> TrainedModel:
     """Loads a `bert-keras finetune` output directory or a raw-text model's `.keras` file; a
     clear error if it is neither."""
-    if directory.endswith(".keras") and not os.path.isdir(directory):
+    if directory.endswith(".keras") and not storage.isdir(directory):
         return _text_model_file(directory)
     missing = [name for name in (MODEL_FILE, VOCAB_FILE, SPEC_FILE)
-               if not os.path.exists(os.path.join(directory, name))]
+               if not storage.exists(storage.join(directory, name))]
     if missing:
         raise FileNotFoundError(f"{directory}: no {', '.join(missing)}; --model must be a "
                                 "`bert-keras finetune` output directory")
@@ -68,12 +68,12 @@ def load_trained(directory: str) -> TrainedModel:
         raise ValueError(f"{directory}/{SPEC_FILE}: task {spec.task!r} cannot be exported: "
                          "fine-tune it first (`bert-keras finetune --init` it)")
     tokenizer = spec.make_tokenizer(directory)
-    model = keras.models.load_model(os.path.join(directory, MODEL_FILE), compile=False)
+    model = keras.models.load_model(storage.join(directory, MODEL_FILE), compile=False)
     return TrainedModel(model, tokenizer, spec)
 
 
 def _text_model_file(path: str) -> TrainedModel:
-    if not os.path.isfile(path):
+    if not storage.isfile(path):
         raise FileNotFoundError(f"{path}: no such file")
     model = keras.models.load_model(path, compile=False)
     if not isinstance(model, BertTextModel):

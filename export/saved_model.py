@@ -19,12 +19,12 @@ import dataclasses
 import errno
 import os
 import re
-import shutil
 from typing import Sequence
 
 import keras
 import tensorflow as tf
 
+from bert_keras import storage
 from bert_keras.export.graph_check import check_saved_model
 from bert_keras.export.model_repository import versions
 from bert_keras.export.run_dir import load_trained
@@ -58,15 +58,15 @@ def export_model(model_dir: str, output: str, version: int | None = None,
     if version is not None and (isinstance(version, bool) or version < 1):
         raise ValueError(f"--version must be a positive integer, got {version}")
     version = version or max(versions(output), default=0) + 1
-    final = os.path.join(output, str(version))
-    if os.path.exists(final):
+    final = storage.join(output, str(version))
+    if storage.exists(final):
         raise FileExistsError(f"{final} exists already; pick another --version or leave it "
                               "out to take the next one")
     trained = load_trained(model_dir)
-    os.makedirs(output, exist_ok=True)
+    storage.makedirs(output)
     remove_abandoned_partials(output)
     partial = partial_path(final)
-    shutil.rmtree(partial, ignore_errors=True)
+    storage.rmtree(partial, ignore_errors=True)
     try:
         archive = keras.export.ExportArchive()
         archive.track(trained.model)
@@ -76,15 +76,16 @@ def export_model(model_dir: str, output: str, version: int | None = None,
         archive.write_out(partial, verbose=False)
         check_saved_model(partial)
         inputs = default_warmup_inputs(trained, warmup_texts)
-        write_warmup_requests(os.path.join(partial, WARMUP_FILE), os.path.basename(
+        write_warmup_requests(storage.join(partial, WARMUP_FILE), os.path.basename(
             os.path.normpath(output)), inputs)
         if trained.label_names:
-            with open(os.path.join(partial, LABELS_FILE), "w", encoding="utf-8") as file:
+            with storage.open_file(storage.join(partial, LABELS_FILE), "w",
+                                   encoding="utf-8") as file:
                 file.write("".join(f"{name}\n" for name in trained.label_names))
-        os.rename(partial, final)
+        storage.replace(partial, final)
     except tf.errors.OpError as error:  # a full disk while TensorFlow writes the variables
         reason = re.sub(r"\s*\[Op:\w+\]$", "", error.message.rsplit("; ", 1)[-1]).strip()
         raise OSError(errno.EIO, f"cannot write {final}: {reason}") from None
     finally:
-        shutil.rmtree(partial, ignore_errors=True)
+        storage.rmtree(partial, ignore_errors=True)
     return Exported(final, trained.kind, tuple(sorted(functions)))

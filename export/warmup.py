@@ -17,6 +17,7 @@ from typing import Sequence
 import tensorflow as tf
 from tensorflow_serving.apis import predict_pb2, prediction_log_pb2
 
+from bert_keras import storage
 from bert_keras.export.client import predict_request
 from bert_keras.export.run_dir import TrainedModel
 from bert_keras.export.signatures import input_names
@@ -61,7 +62,7 @@ def write_warmup_requests(path: str, model_name: str, inputs: dict[str, list[str
                 predict_request(model_name, "serving_default", inputs),
                 predict_request(model_name, "embed",
                                 {"text": next(iter(inputs.values()))})]
-    os.makedirs(os.path.dirname(path), exist_ok=True)
+    storage.makedirs(os.path.dirname(path))
     with tf.io.TFRecordWriter(path) as writer:
         for request in requests:
             log = prediction_log_pb2.PredictionLog(

@@ -25,9 +25,9 @@ from __future__ import annotations
 import csv
 import errno
 import importlib.util
+import io
 import os
 import re
-import shutil
 import time
 from typing import Callable, Mapping
 
@@ -35,9 +35,10 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from bert_keras import storage
 from bert_keras.model_files import save_model
 from bert_keras.training.progress import progress_shown
-from bert_keras.training.strategy import is_chief
+from bert_keras.training.strategy import chief_value, is_chief
 
 _BACKUP_FILE = re.compile(r"^step-(\d+)\.weights\.h5$")
 # What `make_callbacks` writes into a run directory while it trains.
@@ -52,11 +53,11 @@ def delete_training_state(output_dir: str) -> None:
     """Removes what `make_callbacks` wrote into `output_dir` (backup, logs, history, best
     model), so that a run starts afresh there."""
     for name in TRAINING_STATE:
-        path = os.path.join(output_dir, name)
-        if os.path.isdir(path):
-            shutil.rmtree(path)
-        elif os.path.exists(path):
-            os.remove(path)
+        path = storage.join(output_dir, name)
+        if storage.isdir(path):
+            storage.rmtree(path)
+        elif storage.exists(path):
+            storage.remove(path)
 
 
 class StepBackup(keras.callbacks.Callback):
@@ -69,7 +70,8 @@ class StepBackup(keras.callbacks.Callback):
     removed afterwards. A save that fails, or that the disk has no room for, raises an
     `OSError` naming the backup and leaves the previous one. With
     `write=False` (multi-worker runs, on all but the chief) it restores but never writes, so
-    every worker must see the chief's `backup_dir` (a shared file system or bucket).
+    every worker must see the chief's `backup_dir` (a shared file system or bucket); under
+    a multi-worker strategy every worker restores the step the chief restores.
     Resume through `bert_keras.training.fit.fit`, which restores the backup, skips the batches
     already trained and continues inside the interrupted epoch.
 
@@ -92,10 +94,10 @@ class StepBackup(keras.callbacks.Callback):
         self._restored = False
 
     def _backups(self) -> dict[int, str]:
-        if not os.path.isdir(self.backup_dir):
+        if not storage.isdir(self.backup_dir):
             return {}
-        return {int(match.group(1)): os.path.join(self.backup_dir, name)
-                for name in os.listdir(self.backup_dir)
+        return {int(match.group(1)): storage.join(self.backup_dir, name)
+                for name in storage.listdir(self.backup_dir)
                 if (match := _BACKUP_FILE.match(name))}
 
     def latest_step(self) -> int:
@@ -106,8 +108,15 @@ class StepBackup(keras.callbacks.Callback):
         """Loads the newest backup into `model` (built and compiled) and returns its step."""
         if self.write:
             self._remove_partials()  # of a save that was killed
-        self.step = self._saved_step = self.latest_step()
+        # Every worker resumes where the chief does (it may have deleted, with --restart, a
+        # backup that another worker still sees).
+        self.step = self._saved_step = chief_value(model.distribute_strategy, self.latest_step())
         if self.step:
+            if self.step not in self._backups():
+                raise RuntimeError(
+                    f"the chief resumes from its backup at step {self.step}, which "
+                    f"{self.backup_dir} lacks on this worker: every worker must see the chief's "
+                    "backup directory (a shared file system or bucket)")
             if model.optimizer is None:
                 raise ValueError("compile the model before restoring a backup into it")
             if not model.optimizer.built:
@@ -143,56 +152,57 @@ class StepBackup(keras.callbacks.Callback):
         if not self.write:
             return
         older = self._backups()
-        weights = os.path.join(self.backup_dir, f"step-{self.step}.weights.h5")
-        os.makedirs(self.backup_dir, exist_ok=True)
+        weights = storage.join(self.backup_dir, f"step-{self.step}.weights.h5")
+        storage.makedirs(self.backup_dir)
         self._check_free_space(weights)
         try:
-            with open(self._partial(".seeds.npz"), "wb") as file:
+            with storage.open_file(self._partial(".seeds.npz"), "wb") as file:
                 np.savez(file, *[v.numpy() for v in _seed_states(self.model)])
             self.model.save_weights(self._partial(".weights.h5"))
-            os.replace(self._partial(".seeds.npz"), self._seeds_path(self.step))
-            os.replace(self._partial(".weights.h5"), weights)
+            storage.replace(self._partial(".seeds.npz"), self._seeds_path(self.step))
+            storage.replace(self._partial(".weights.h5"), weights)
         except OSError as error:  # h5py's messages span lines and do not name the file
             self._remove_partials()
             raise OSError(error.errno, f"cannot write the backup {weights}: "
                           f"{os.strerror(error.errno) if error.errno else error}") from None
         for step, path in older.items():
             if step != self.step:
-                os.remove(path)
-                if os.path.exists(self._seeds_path(step)):
-                    os.remove(self._seeds_path(step))
+                storage.remove(path)
+                if storage.exists(self._seeds_path(step)):
+                    storage.remove(self._seeds_path(step))
 
     def _check_free_space(self, weights: str) -> None:
         """Refuses a save that cannot fit: HDF5 crashes the process at exit (a segfault) after
-        a write that fills the disk, so the disk must not fill while h5py writes."""
+        a write that fills the disk, so the disk must not fill while h5py writes. A bucket
+        (a URL) has no such limit and is not checked."""
         variables = self.model.weights + (self.model.optimizer.variables
                                           if self.model.optimizer else [])
         needed = sum(int(np.prod(v.shape)) * np.dtype(v.dtype).itemsize for v in variables)
         needed += needed // 20 + (1 << 20)  # HDF5's own structures, with room to spare
-        free = shutil.disk_usage(self.backup_dir).free
-        if free < needed:
+        free = storage.free_bytes(self.backup_dir)
+        if free is not None and free < needed:
             raise OSError(errno.ENOSPC, f"cannot write the backup {weights}: it needs about "
                                         f"{needed >> 20} MiB and the disk has {free >> 20} MiB free")
 
     def _partial(self, suffix: str) -> str:
-        return os.path.join(self.backup_dir, f"partial{suffix}")
+        return storage.join(self.backup_dir, f"partial{suffix}")
 
     def _remove_partials(self) -> None:
         """Removes what a save that failed or was killed left behind."""
         for suffix in (".seeds.npz", ".weights.h5"):
-            if os.path.exists(self._partial(suffix)):
-                os.remove(self._partial(suffix))
+            if storage.exists(self._partial(suffix)):
+                storage.remove(self._partial(suffix))
 
     def _seeds_path(self, step: int) -> str:
-        return os.path.join(self.backup_dir, f"step-{step}.seeds.npz")
+        return storage.join(self.backup_dir, f"step-{step}.seeds.npz")
 
     @staticmethod
     def _restore_seeds(model: keras.Model, path: str) -> None:
         """Dropout's random state at the backup, so a resumed run draws the masks the
         uninterrupted run would have drawn (`save_weights` leaves seed generators out)."""
-        if not os.path.exists(path):
+        if not storage.exists(path):
             return
-        with np.load(path) as saved:
+        with np.load(io.BytesIO(storage.read_bytes(path))) as saved:
             values = [saved[f"arr_{index}"] for index in range(len(saved.files))]
         states = _seed_states(model)
         if len(values) == len(states):
@@ -201,8 +211,8 @@ class StepBackup(keras.callbacks.Callback):
 
     def delete(self) -> None:
         """Removes the backup directory (this process writes backups only)."""
-        if self.write and os.path.isdir(self.backup_dir):
-            shutil.rmtree(self.backup_dir)
+        if self.write and storage.isdir(self.backup_dir):
+            storage.rmtree(self.backup_dir)
 
 
 def _seed_states(model: keras.Model) -> list:
@@ -327,7 +337,15 @@ class BestModel(keras.callbacks.Callback):
 
 
 class HistoryLogger(keras.callbacks.CSVLogger):
-    """Keras' `CSVLogger`, whose write errors (a full disk) name the file."""
+    """Keras' `CSVLogger`, whose write errors (a full disk) name the file, and which writes a
+    URL (`gs://...`) through `bert_keras.storage` (Keras' own `tf.io.gfile` file lacks the
+    `closed` its `on_train_end` reads)."""
+
+    def on_train_begin(self, logs=None):
+        super().on_train_begin(logs)
+        if storage.is_url(self.filename):  # opened (and emptied unless appending): reopen
+            self.csv_file.close()
+            self.csv_file = storage.open_file(self.filename, "a", encoding="utf-8")
 
     def on_epoch_end(self, epoch, logs=None):
         try:
@@ -339,9 +357,9 @@ class HistoryLogger(keras.callbacks.CSVLogger):
 
 def _best_so_far(history_csv: str, monitor: str, mode: str) -> float | None:
     """The best `monitor` value in an earlier run's history, so `best.keras` survives a restart."""
-    if not os.path.exists(history_csv):
+    if not storage.exists(history_csv):
         return None
-    with open(history_csv, newline="") as file:
+    with storage.open_file(history_csv, newline="") as file:
         values = [float(row[monitor]) for row in csv.DictReader(file) if row.get(monitor)]
     if not values:
         return None
@@ -379,17 +397,17 @@ def make_callbacks(output_dir: str, monitor: str | None = "val_loss", mode: str 
         raise ImportError("tensorboard=True needs the tensorboard package: pip install tensorboard")
     output_dir = os.fspath(output_dir)
     chief = is_chief(strategy or tf.distribute.get_strategy())
-    backup = StepBackup(os.path.join(output_dir, BACKUP_DIR), save_freq=save_freq, write=chief)
+    backup = StepBackup(storage.join(output_dir, BACKUP_DIR), save_freq=save_freq, write=chief)
     first: list[keras.callbacks.Callback] = [Throughput(batch_size)] if batch_size else []
     first += [dev_metrics] if dev_metrics else []
     if not chief:
         return first + [backup]
-    os.makedirs(output_dir, exist_ok=True)
-    history_csv = os.path.join(output_dir, HISTORY_FILE)
+    storage.makedirs(output_dir)
+    history_csv = storage.join(output_dir, HISTORY_FILE)
     callbacks = first + [backup]
     if monitor is not None:
-        callbacks.append(BestModel(os.path.join(output_dir, BEST_MODEL_FILE), monitor, mode,
+        callbacks.append(BestModel(storage.join(output_dir, BEST_MODEL_FILE), monitor, mode,
                                    best=_best_so_far(history_csv, monitor, mode)))
     if (installed if tensorboard is None else tensorboard):
-        callbacks.append(keras.callbacks.TensorBoard(os.path.join(output_dir, LOGS_DIR)))
+        callbacks.append(keras.callbacks.TensorBoard(storage.join(output_dir, LOGS_DIR)))
     return callbacks + [HistoryLogger(history_csv, append=True)]

@@ -13,14 +13,13 @@ from __future__ import annotations
 
 import dataclasses
 import hashlib
-import os
-import shutil
 from collections.abc import Sequence
 from typing import Any
 
 import keras
 import tensorflow as tf
 
+from bert_keras import storage
 from bert_keras.model_files import save_model
 from bert_keras.models import encoder_of
 from bert_keras.optimizers import make_optimizer
@@ -59,7 +58,7 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
     task_options = resolve_options(task, task_options)  # unknown or invalid ones fail here
     seq_length, seed, epochs = options.seq_length, options.seed, options.epochs
     keras.utils.set_random_seed(seed)
-    distribution = make_strategy(options.strategy)
+    distribution = make_strategy(options.strategy, tpu=options.tpu)
     policy = set_precision(options.precision, distribution)
     init_spec = find_source(init, vocab, cased)
     recipe = get_recipe(task, task_options)
@@ -114,22 +113,22 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
     fit(model, lambda: unused_passes.pop() if unused_passes else train_pass(),
         epochs=epochs, steps_per_epoch=steps_per_epoch,
         validation_data=dev_data, callbacks=callbacks, verbose=verbose)
-    best = os.path.join(output_dir, BEST_MODEL_FILE)
-    if os.path.exists(best):
+    best = storage.join(output_dir, BEST_MODEL_FILE)
+    if storage.exists(best):
         model = keras.models.load_model(best)
     result = recipe.evaluate(model, data.dev, tokenizer, seq_length, data.label_names)
     if is_chief(distribution):
-        save_model(model, os.path.join(output_dir, MODEL_FILE))
-        shutil.copyfile(init_spec.vocab, os.path.join(output_dir, VOCAB_FILE))
+        save_model(model, storage.join(output_dir, MODEL_FILE))
+        storage.copyfile(init_spec.vocab, storage.join(output_dir, VOCAB_FILE))
         RunSpec(task=task, kind=recipe.kind, seq_length=seq_length,
                 lowercase=init_spec.lowercase, tokenizer=tokenizer.options(),
                 segments=recipe.segments(data.train),
                 label_names=data.label_names, options=task_options,
-                data={name: os.path.abspath(path) if path else None for name, path in (
+                data={name: storage.abspath(path) if path else None for name, path in (
                     ("data_dir", data_dir), ("train_file", train_file), ("dev_file", dev_file))},
                 bert_config=encoder_of(model).config.to_google_dict(),
                 versions=current_versions()).save(output_dir)
-        write_json(os.path.join(output_dir, METRICS_FILE), result)
+        write_json(storage.join(output_dir, METRICS_FILE), result)
     return result
 
 
@@ -158,7 +157,7 @@ class Run:
         if spec.kind == "pretrainer":
             raise ValueError(f"{directory} holds a pretrained model (task 'pretrain'): "
                              "fine-tune it first (`bert-keras finetune --init` it)")
-        return cls(keras.models.load_model(os.path.join(directory, MODEL_FILE)),
+        return cls(keras.models.load_model(storage.join(directory, MODEL_FILE)),
                    spec.make_tokenizer(directory), spec)
 
     @property

@@ -19,11 +19,15 @@ import dataclasses
 import tensorflow as tf
 
 from bert_keras.options import (FRACTION, INTEGER, NON_NEGATIVE_FLOAT, POSITIVE_FLOAT,
-                                POSITIVE_INT, PROBABILITY, SWITCH, check_options, choice, option)
+                                POSITIVE_INT, PROBABILITY, SWITCH, Check, check_options, choice,
+                                option)
 
 OPTIMIZERS = ("adamw", "lamb")
 STRATEGIES = ("auto", "default", "one_device", "mirrored", "multi_worker", "tpu")
 PRECISIONS = ("auto", "float32", "mixed_float16", "mixed_bfloat16")
+TPU_STRATEGIES = ("tpu", "auto")  # the strategies that take a --tpu
+TPU_ADDRESS = Check(str, "a TPU name, grpc://host:port or local",
+                    lambda value: bool(value.strip()) and value == value.strip())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -37,6 +41,11 @@ class RunOptions:
         "auto", dataclasses.replace(choice(*STRATEGIES), accepts=(tf.distribute.Strategy,)),
         "tf.distribute strategy, by name or (in Python) the object (auto: a TPU if one is "
         "found, else every GPU, else the CPU)")
+    tpu: str | None = option(None, TPU_ADDRESS,
+                             "the TPU of --strategy tpu or auto: a Cloud TPU name, "
+                             "grpc://host:port, or 'local' (this TPU VM's chips); default: "
+                             "this host's chips, else the TPU the environment names "
+                             "(TPU_NAME)")
     precision: str = option("auto", choice(*PRECISIONS),
                             "compute precision (auto: mixed_bfloat16 on TPUs, mixed_float16 on "
                             "GPUs, else float32)")
@@ -51,6 +60,11 @@ class RunOptions:
 
     def __post_init__(self) -> None:
         check_options(self)
+        if self.tpu is not None and self.strategy not in TPU_STRATEGIES:
+            strategy = (self.strategy if isinstance(self.strategy, str)
+                        else type(self.strategy).__name__)
+            raise ValueError(f"tpu (--tpu): a TPU is used only by --strategy tpu or auto, "
+                             f"not {strategy}")
 
     @property
     def backup_frequency(self) -> int | str:

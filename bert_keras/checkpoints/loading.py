@@ -8,6 +8,7 @@ import os
 import keras
 import numpy as np
 
+from bert_keras import storage
 from bert_keras.checkpoints.sources import (GoogleSource, HuggingFaceSource, TensorSource,
                                             google_checkpoint_prefix)
 from bert_keras.checkpoints.weight_map import (WeightSpec, encoder_weight_specs,
@@ -26,18 +27,18 @@ _ENCODER_PREFIXES = {"google": ("bert/",), "hf": ("embeddings.", "encoder.", "po
 
 def _open(path: str) -> tuple[BertConfig, TensorSource]:
     """Config and tensors of a Hugging Face directory or a Google checkpoint (dir or prefix)."""
-    if os.path.isdir(path):
-        if os.path.exists(os.path.join(path, "config.json")):
-            return (BertConfig.from_json(os.path.join(path, "config.json")),
+    if storage.isdir(path):
+        if storage.exists(storage.join(path, "config.json")):
+            return (BertConfig.from_json(storage.join(path, "config.json")),
                     HuggingFaceSource(path))
-        if os.path.exists(os.path.join(path, "bert_config.json")):
-            return (BertConfig.from_json(os.path.join(path, "bert_config.json")),
+        if storage.exists(storage.join(path, "bert_config.json")):
+            return (BertConfig.from_json(storage.join(path, "bert_config.json")),
                     GoogleSource(google_checkpoint_prefix(path)))
         raise FileNotFoundError(f"{path}: neither a Hugging Face directory (config.json) nor a "
                                 "Google BERT directory (bert_config.json)")
-    if os.path.exists(path + ".index"):
-        config_path = os.path.join(os.path.dirname(path), "bert_config.json")
-        if not os.path.exists(config_path):
+    if storage.exists(path + ".index"):
+        config_path = storage.join(os.path.dirname(path), "bert_config.json")
+        if not storage.exists(config_path):
             raise FileNotFoundError(f"{path}: no bert_config.json next to the checkpoint")
         return BertConfig.from_json(config_path), GoogleSource(path)
     raise FileNotFoundError(f"{path}: not a checkpoint directory, checkpoint prefix or "

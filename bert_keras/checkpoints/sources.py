@@ -2,12 +2,11 @@
 
 from __future__ import annotations
 
-import glob
-import os
 from typing import Protocol
 
 import numpy as np
 
+from bert_keras import storage
 from bert_keras.checkpoints.torch_pickle import read_torch_state_dict
 
 
@@ -35,20 +34,24 @@ class HuggingFaceSource:
     naming = "hf"
 
     def __init__(self, directory: str):
-        safetensors_path = os.path.join(directory, "model.safetensors")
-        torch_path = os.path.join(directory, "pytorch_model.bin")
-        if os.path.exists(safetensors_path):
+        safetensors_path = storage.join(directory, "model.safetensors")
+        torch_path = storage.join(directory, "pytorch_model.bin")
+        if storage.exists(safetensors_path):
             from safetensors import SafetensorError, safe_open
+            from safetensors.numpy import load
 
             self.path = safetensors_path
+            self._tensors = None
             try:
-                self._file = safe_open(safetensors_path, framework="numpy")
+                if storage.is_url(safetensors_path):  # safe_open maps local files only
+                    self._tensors = load(storage.read_bytes(safetensors_path))
+                else:
+                    self._file = safe_open(safetensors_path, framework="numpy")
             except SafetensorError as error:
                 raise ValueError(f"{safetensors_path}: not a readable safetensors file "
                                  f"({error})") from None
-            raw_names = self._file.keys()
-            self._tensors = None
-        elif os.path.exists(torch_path):
+            raw_names = (self._tensors if self._tensors is not None else self._file).keys()
+        elif storage.exists(torch_path):
             self.path = torch_path
             self._tensors = read_torch_state_dict(torch_path)
             raw_names = self._tensors.keys()
@@ -112,7 +115,7 @@ def google_checkpoint_prefix(directory: str) -> str:
     latest = tf.train.latest_checkpoint(directory)
     if latest:
         return latest
-    indexes = sorted(glob.glob(os.path.join(directory, "*.index")))
+    indexes = sorted(storage.glob(storage.join(directory, "*.index")))
     if len(indexes) != 1:
         raise FileNotFoundError(
             f"{directory}: expected one TF checkpoint (*.index) next to bert_config.json, "

@@ -11,12 +11,15 @@ refused before it is read.
 from __future__ import annotations
 
 import collections
+import io
 import os
 import pickle
 import zipfile
 
 import ml_dtypes
 import numpy as np
+
+from bert_keras import storage
 
 _STORAGE_DTYPES = {
     "FloatStorage": np.float32,
@@ -127,10 +130,13 @@ def read_torch_state_dict(path: str | os.PathLike) -> dict[str, np.ndarray]:
         >>> tensors = read_torch_state_dict("bert-base-uncased/pytorch_model.bin")  # doctest: +SKIP
     """
     path = os.fspath(path)
-    if not zipfile.is_zipfile(path):
+    # zipfile reads a local file where it is; a URL's bytes are read once (gfile cannot seek
+    # as zipfile needs).
+    archive_file = io.BytesIO(storage.read_bytes(path)) if storage.is_url(path) else path
+    if not zipfile.is_zipfile(archive_file):
         raise ValueError(f"{path}: not a zip-format PyTorch file (saved by torch < 1.6?); "
                          "re-save it with a recent torch or convert it to safetensors")
-    with zipfile.ZipFile(path) as archive:
+    with zipfile.ZipFile(archive_file) as archive:
         pickles = [name for name in archive.namelist() if name.endswith("/data.pkl")]
         if len(pickles) != 1:
             raise ValueError(f"{path}: expected one data.pkl in the archive, found {len(pickles)}")

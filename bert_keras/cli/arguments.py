@@ -21,9 +21,9 @@ Example:
 from __future__ import annotations
 
 import argparse
-import os
 from typing import Any, Callable
 
+from bert_keras import storage
 from bert_keras.options import (FRACTION, NON_NEGATIVE_FLOAT, OPEN_FRACTION, PORT,
                                 POSITIVE_FLOAT, POSITIVE_INT, PROBABILITY, Check, flag,
                                 option_fields)
@@ -103,5 +103,5 @@ def check_paths(args: argparse.Namespace, *names: str) -> None:
     for name in names:
         value = getattr(args, name, None)
         for path in value if isinstance(value, list) else [value]:
-            if path and not os.path.exists(path):
+            if path and not storage.exists(path):
                 raise FileNotFoundError(f"{flag(name)} {path}: no such file or directory")

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 import argparse
 import os
-import shutil
 import time
 
+from bert_keras import storage
 from bert_keras.checkpoints import load_checkpoint
 from bert_keras.model_files import save_model
 from bert_keras.samples import minilm_path, sample_path
@@ -55,10 +55,10 @@ def _minilm_dir() -> str:
 
 def run(args: argparse.Namespace) -> int:
     started = time.time()
-    os.makedirs(args.output_dir, exist_ok=True)
-    keras_path = os.path.join(args.output_dir, "minilm_encoder.keras")
-    run_dir = os.path.join(args.output_dir, "sst2_run")
-    shutil.rmtree(run_dir, ignore_errors=True)  # a fresh run, not a resume of the last demo
+    storage.makedirs(args.output_dir)
+    keras_path = storage.join(args.output_dir, "minilm_encoder.keras")
+    run_dir = storage.join(args.output_dir, "sst2_run")
+    storage.rmtree(run_dir, ignore_errors=True)  # a fresh run, not a resume of the last demo
 
     _step(1, "Converting all-MiniLM-L6-v2 (Hugging Face safetensors) to a .keras file")
     source = _minilm_dir()
@@ -69,13 +69,13 @@ def run(args: argparse.Namespace) -> int:
 
     _step(2, "Fine-tuning it on 2,000 shipped SST-2 train sentences (tokenized in-graph)")
     result = finetune("sst2", keras_path, run_dir, train_file=sample_path("sst2_train_sample.tsv"),
-                      dev_file=sample_path("sst2_dev.tsv"), vocab=os.path.join(source, "vocab.txt"),
+                      dev_file=sample_path("sst2_dev.tsv"), vocab=storage.join(source, "vocab.txt"),
                       cased=False,
                       options=FinetuneOptions(epochs=2, batch_size=32, learning_rate=1e-4))
     print("      SST-2 dev (872 sentences): " + ", ".join(
         f"{name} {value:.3f}" for name, value in result.items()))
 
-    models = os.path.join(args.output_dir, "models", "sst2")
+    models = storage.join(args.output_dir, "models", "sst2")
     _step(3, f"Exporting a SavedModel with in-graph tokenization to {models}/<version>")
     exported = export_model(run_dir, models)
     print(f"      wrote {exported.path}: signatures {', '.join(exported.signatures)}")

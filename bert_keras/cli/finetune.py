@@ -13,6 +13,7 @@ import json
 import sys
 from typing import Any
 
+from bert_keras import storage
 from bert_keras.cli.arguments import (add_options, check_paths, given, options_from,
                                       positive_float)
 from bert_keras.options import option_fields
@@ -172,7 +173,7 @@ def read_inputs(path: str) -> list[str]:
             text = (stream.read().decode("utf-8-sig") if stream is not None
                     else sys.stdin.read())
         else:
-            with open(path, encoding="utf-8-sig") as file:
+            with storage.open_file(path, encoding="utf-8-sig") as file:
                 text = file.read()
     except UnicodeDecodeError as error:
         name = "standard input" if path == "-" else path

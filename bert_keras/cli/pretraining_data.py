@@ -11,6 +11,7 @@ import argparse
 import glob
 import sys
 
+from bert_keras import storage
 from bert_keras.cli.arguments import argument_type, check_paths, fraction, positive_int, probability
 from bert_keras.options import Check
 
@@ -71,7 +72,7 @@ def expand_inputs(patterns: list[str]) -> list[str]:
         if not glob.has_magic(pattern):
             paths.append(pattern)
             continue
-        matches = sorted(glob.glob(pattern))
+        matches = sorted(storage.glob(pattern))
         if not matches:
             raise FileNotFoundError(f"No input file matches {pattern}")
         paths.extend(matches)

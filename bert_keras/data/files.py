@@ -9,6 +9,8 @@ from __future__ import annotations
 
 import os
 
+from bert_keras import storage
+
 PathLike = str | os.PathLike
 
 
@@ -37,8 +39,7 @@ def read_text(path: PathLike) -> str:
         DataError: the file is empty (or only whitespace) or not valid UTF-8 (naming the line of
             the bad bytes).
     """
-    with open(path, "rb") as f:
-        raw = f.read()
+    raw = storage.read_bytes(path)
     try:
         text = raw.decode("utf-8-sig")
     except UnicodeDecodeError as e:

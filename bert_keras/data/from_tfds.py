@@ -7,18 +7,19 @@ work on any iterable of such dicts.
 
 Example:
     >>> import tempfile
-    >>> path = os.path.join(tempfile.mkdtemp(), "train.tsv")
+    >>> path = storage.join(tempfile.mkdtemp(), "train.tsv")
     >>> write_sst2([{"sentence": b"a fine film ", "label": 1, "idx": 0}], path)
     1
-    >>> open(path).read()
+    >>> storage.read_bytes(path).decode()
     'sentence\\tlabel\\na fine film \\t1\\n'
 """
 
 from __future__ import annotations
 
 import json
-import os
 from typing import Any, Iterable, Sequence
+
+from bert_keras import storage
 
 # task -> (TFDS name, train split, dev split, train file, dev file)
 DATASETS = {
@@ -35,7 +36,7 @@ def _text(value: Any) -> str:
 def write_sst2(examples: Iterable[dict[str, Any]], path: str) -> int:
     """GLUE SST-2 TSV (`sentence<TAB>label`, with a header); returns the rows written."""
     rows = 0
-    with open(path, "w", encoding="utf-8") as file:
+    with storage.open_file(path, "w", encoding="utf-8") as file:
         file.write("sentence\tlabel\n")
         for example in examples:
             sentence = " ".join(_text(example["sentence"]).split("\t"))
@@ -48,7 +49,7 @@ def write_conll(examples: Iterable[dict[str, Any]], tag_names: Sequence[str], pa
     """CoNLL lines `word TAG`, a blank line after each sentence; `ner` holds indices into
     `tag_names` (TFDS's IOB2 names). Returns the sentences written."""
     sentences = 0
-    with open(path, "w", encoding="utf-8") as file:
+    with storage.open_file(path, "w", encoding="utf-8") as file:
         for example in examples:
             words, tags = list(example["tokens"]), list(example["ner"])
             if len(words) != len(tags):
@@ -80,7 +81,7 @@ def write_squad(examples: Iterable[dict[str, Any]], path: str) -> int:
     data = [{"title": title, "paragraphs": [{"context": context, "qas": qas}
                                             for context, qas in paragraphs.items()]}
             for title, paragraphs in articles.items()]
-    with open(path, "w", encoding="utf-8") as file:
+    with storage.open_file(path, "w", encoding="utf-8") as file:
         json.dump({"version": "1.1", "data": data}, file, ensure_ascii=False)
     return questions
 
@@ -92,12 +93,12 @@ def download(task: str, directory: str) -> tuple[str, str]:
     if task not in DATASETS:
         raise ValueError(f"no TFDS source for task {task!r}; known: {', '.join(DATASETS)}")
     name, train_split, dev_split, train_file, dev_file = DATASETS[task]
-    paths = os.path.join(directory, train_file), os.path.join(directory, dev_file)
-    if all(os.path.exists(path) for path in paths):
+    paths = storage.join(directory, train_file), storage.join(directory, dev_file)
+    if all(storage.exists(path) for path in paths):
         return paths
     import tensorflow_datasets as tfds  # only here: a Colab runtime has it, the package does not
 
-    os.makedirs(directory, exist_ok=True)
+    storage.makedirs(directory)
     splits, info = tfds.load(name, split=[train_split, dev_split], with_info=True)
     for split, path in zip(splits, paths):
         partial = path + ".partial"
@@ -108,5 +109,5 @@ def download(task: str, directory: str) -> tuple[str, str]:
             write_conll(examples, info.features["ner"].feature.names, partial)
         else:
             write_squad(examples, partial)
-        os.replace(partial, path)
+        storage.replace(partial, path)
     return paths

@@ -17,6 +17,7 @@ import os
 from collections.abc import Mapping
 from dataclasses import dataclass
 
+from bert_keras import storage
 from bert_keras.data.columns import read_columns
 from bert_keras.data.files import DataError, PathLike
 from bert_keras.data.tables import TextSplit, float_label, make_examples
@@ -102,7 +103,7 @@ def read_glue(task: str, path: PathLike) -> TextSplit:
 
 
 def _has_header(path: PathLike, spec: GlueTask) -> bool:
-    with open(path, encoding="utf-8-sig", errors="replace", newline="\n") as f:
+    with storage.open_file(path, encoding="utf-8-sig", errors="replace", newline="\n") as f:
         line = f.readline()
     if not line.strip():  # an empty file or blank first line: reading reports it
         return False

@@ -11,6 +11,8 @@ from __future__ import annotations
 import os
 from collections.abc import Sequence
 
+from bert_keras import storage
+
 # BERT's special tokens in the order Google's vocabularies list them.
 SPECIAL_TOKENS = ("[PAD]", "[UNK]", "[CLS]", "[SEP]", "[MASK]")
 
@@ -27,10 +29,10 @@ def load_vocabulary(vocabulary: Vocabulary) -> list[str]:
     source = "the vocabulary list"
     if isinstance(vocabulary, (str, os.PathLike)):
         source = os.fspath(vocabulary)
-        if not os.path.isfile(source):
+        if not storage.isfile(source):
             raise FileNotFoundError(f"Vocabulary file not found: {source}")
         try:
-            with open(source, encoding="utf-8", newline="") as f:
+            with storage.open_file(source, encoding="utf-8", newline="") as f:
                 tokens = [line.rstrip("\r") for line in f.read().split("\n")]
         except UnicodeDecodeError as error:
             raise ValueError(f"Vocabulary file {source} is not UTF-8: {error}") from None

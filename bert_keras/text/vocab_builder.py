@@ -19,6 +19,7 @@ from collections.abc import Callable, Sequence
 import tensorflow as tf
 from tensorflow_text.tools.wordpiece_vocab import wordpiece_tokenizer_learner_lib as learner
 
+from bert_keras import storage
 from bert_keras.text.basic import BasicTokenizer
 from bert_keras.text.vocab import SPECIAL_TOKENS
 
@@ -32,9 +33,9 @@ def check_input_files(paths: Sequence[str | os.PathLike]) -> list[str]:
         raise ValueError("No input files given")
     checked = []
     for path in map(os.fspath, paths):
-        if not os.path.isfile(path):
+        if not storage.isfile(path):
             raise FileNotFoundError(f"Input file not found: {path}")
-        if os.path.getsize(path) == 0:
+        if storage.getsize(path) == 0:
             raise ValueError(f"Input file is empty: {path}")
         checked.append(path)
     return checked
@@ -48,7 +49,7 @@ def count_words(
     splitter = BasicTokenizer(lowercase)
     counts: collections.Counter = collections.Counter()
     for path in paths:
-        total_bytes, done_bytes, last_percent = os.path.getsize(path), 0, -10
+        total_bytes, done_bytes, last_percent = storage.getsize(path), 0, -10
         lines = tf.data.TextLineDataset(path).batch(_BATCH_LINES)
         for batch in lines.map(lambda b: (splitter.words(b), tf.strings.length(b))):
             words, lengths = batch
@@ -84,5 +85,5 @@ def build_vocabulary(
 
 def write_vocabulary(tokens: Sequence[str], path: str | os.PathLike) -> None:
     """Writes one token per line (UTF-8, LF), the `vocab.txt` format."""
-    with open(path, "w", encoding="utf-8", newline="\n") as f:
+    with storage.open_file(path, "w", encoding="utf-8", newline="\n") as f:
         f.write("".join(f"{token}\n" for token in tokens))

@@ -46,3 +46,30 @@ def test_results_table_and_json_carry_the_machine(tmp_path, capsys):
     written = json.loads(path.read_text())
     assert written["batch_size"] == 32 and written["rows"] == [{"system": "ours"}]
     assert written["cpus"] == os.cpu_count() and written["machine"]
+
+
+def test_scaling_counts_the_traced_train_step_like_the_analytic_formula():
+    """benchmarks/scaling.py: the matrix products counted in a traced Keras train step (forward,
+    backward, optimizer) equal its analytic formula, for pretraining and span labeling."""
+    import scaling
+
+    config = BertConfig.preset("tiny", vocab_size=1000)
+    for kind, seq, predictions, head in (("pretrain", 32, 5, "nsp"), ("squad", 16, 0, "span")):
+        graph = scaling.traced_step(kind, config, batch=2, seq=seq, predictions=predictions)
+        assert scaling.graph_matmul_flops(graph) == 2 * scaling.train_flops(
+            config, seq, predictions, head), kind
+
+
+def test_scaling_arithmetic():
+    import scaling
+
+    base = BertConfig.preset("base", vocab_size=30522)
+    assert scaling.encoder_params(base) == 12 * (4 * 768 * 768 + 2 * 768 * 3072)
+    # Without heads and attention, a train step is 6 x weights x tokens.
+    no_attention = scaling.train_flops(base, 1) - 3 * (2 * 768 * 768 + 2 * 768 * 2
+                                                        + 12 * 4 * 768)
+    assert no_attention == 6 * scaling.encoder_params(base)
+    assert scaling.einsum_flops("bnqk,bnkd->bnqd", [[1, 2, 3, 4], [1, 2, 4, 5]]) == 2 * 120
+    assert scaling.hours(7200 * 4e12, chips=2, peak=4e12, mfu=0.5) == 2.0  # 7200 s
+    with pytest.raises(ValueError, match="unknown head"):
+        scaling.train_flops(base, 8, head="mlm")

@@ -2,6 +2,9 @@
 what is wrong with a task.json it cannot read."""
 
 import json
+import os
+import subprocess
+import sys
 
 import pytest
 
@@ -74,3 +77,12 @@ def test_an_unreadable_spec_names_the_file_and_the_problem(tmp_path, content, me
 def test_a_folder_without_a_spec_is_not_a_run_directory(tmp_path):
     with pytest.raises(FileNotFoundError, match="no task.json; expected a directory written by "):
         RunSpec.load(tmp_path)
+
+
+@pytest.mark.parametrize("module", ["bert_keras.run_dir", "bert_keras.model_files"])
+def test_imports_first_in_a_fresh_process(module):
+    """Importing Keras half-way through this module used to run the registration hook, which
+    imports `text_models`, which imports this half-initialised module (an ImportError)."""
+    done = subprocess.run([sys.executable, "-c", f"import {module}"], capture_output=True,
+                          text=True, timeout=300, env={**os.environ, "TF_CPP_MIN_LOG_LEVEL": "3"})
+    assert done.returncode == 0, done.stderr[-2000:]

@@ -4,6 +4,7 @@ file, the previous backup and best model intact, no partial files, no crash."""
 import errno
 import os
 import resource
+import shutil
 import signal
 import subprocess
 import sys
@@ -14,7 +15,6 @@ import keras
 import numpy as np
 import pytest
 
-from bert_keras.training import callbacks as callbacks_module
 from bert_keras.training.callbacks import BestModel, HistoryLogger, StepBackup
 from bert_keras.training.fit import fit
 
@@ -27,8 +27,7 @@ def test_a_backup_that_cannot_fit_is_refused_before_h5py_writes(tmp_path, monkey
     on a full tmpfs): a backup must not start when the disk lacks room for it."""
     fit(one_weight_model(), line_batches, epochs=1, steps_per_epoch=3, verbose=0,
         callbacks=[StepBackup(tmp_path, save_freq=1)])
-    monkeypatch.setattr(callbacks_module.shutil, "disk_usage",
-                        lambda path: types.SimpleNamespace(free=1000))
+    monkeypatch.setattr(shutil, "disk_usage", lambda path: types.SimpleNamespace(free=1000))
     with pytest.raises(OSError, match=r"cannot write the backup .*step-4\.weights\.h5: it needs "
                                       r"about 1 MiB and the disk has 0 MiB free"):
         fit(one_weight_model(), line_batches, epochs=2, steps_per_epoch=3, verbose=0,

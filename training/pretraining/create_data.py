@@ -8,7 +8,6 @@ reference); reading, tokenizing and shard writing are in `text_reading`.
 from __future__ import annotations
 
 import dataclasses
-import glob
 import json
 import os
 import random
@@ -19,6 +18,7 @@ from collections.abc import Sequence
 import tensorflow as tf
 from tqdm import tqdm
 
+from bert_keras import storage
 from bert_keras.data import DataError
 from bert_keras.text import BertTokenizer
 from bert_keras.text.vocab import Vocabulary, load_vocabulary
@@ -97,10 +97,11 @@ def create_pretraining_data(
     except BaseException:
         writer.abort()
         raise
-    with open(os.path.join(output_dir, VOCAB_FILE), "w", encoding="utf-8", newline="\n") as f:
+    with storage.open_file(storage.join(output_dir, VOCAB_FILE), "w", encoding="utf-8",
+                           newline="\n") as f:
         f.write("".join(token + "\n" for token in tokens))
     counts = dict(statistics.counts, shards=len(shards),
-                  input_bytes=sum(os.path.getsize(path) for path in input_files))
+                  input_bytes=sum(storage.getsize(path) for path in input_files))
     _write_metadata(output_dir, {
         "format": "google-research/bert pretraining tf.train.Example",
         **dataclasses.asdict(recipe),
@@ -125,7 +126,7 @@ def _write_instances(input_files: Sequence[str], tokenizer: BertTokenizer, recip
     tokenize = tf.function(tokenizer, input_signature=[tf.TensorSpec([None], tf.string)])
     reader = TextReader(input_files)
     statistics = Statistics()
-    total_bytes = sum(os.path.getsize(path) for path in input_files)
+    total_bytes = sum(storage.getsize(path) for path in input_files)
     with tqdm(total=total_bytes, unit="B", unit_scale=True, file=sys.stderr,
               desc="create-pretraining-data", disable=not progress) as bar:
         for chunk in chunk_documents(reader.documents(), documents_per_chunk):
@@ -159,24 +160,25 @@ def _check_settings(lowercase: object, seed: object, documents_per_chunk: object
 
 def _prepare_output_dir(output_dir: str, overwrite: bool) -> None:
     """Creates `output_dir`, or empties it of a previous run's files if `overwrite`."""
-    if os.path.exists(output_dir) and not os.path.isdir(output_dir):
+    if storage.exists(output_dir) and not storage.isdir(output_dir):
         raise ValueError(f"Output {output_dir} exists and is not a directory")
-    if os.path.isdir(output_dir) and os.listdir(output_dir):
+    if storage.isdir(output_dir) and storage.listdir(output_dir):
         if not overwrite:
             raise ValueError(f"Output directory {output_dir} is not empty; use --overwrite "
                              f"(overwrite=True) to replace the pretraining data in it")
         # metadata.json first: a run that fails later must not leave metadata of stale shards.
-        previous = [os.path.join(output_dir, name) for name in (METADATA_FILE, VOCAB_FILE)]
-        previous += sorted(glob.glob(os.path.join(glob.escape(output_dir), "part-*.tfrecord*")))
+        previous = [storage.join(output_dir, name) for name in (METADATA_FILE, VOCAB_FILE)]
+        previous += sorted(storage.glob(storage.join(storage.escape(output_dir),
+                                                     "part-*.tfrecord*")))
         for path in previous:
-            if os.path.isfile(path):
-                os.remove(path)
-    os.makedirs(output_dir, exist_ok=True)
+            if storage.isfile(path):
+                storage.remove(path)
+    storage.makedirs(output_dir)
 
 
 def _write_metadata(output_dir: str, metadata: dict) -> None:
-    path = os.path.join(output_dir, METADATA_FILE)
-    with open(path + TEMPORARY_SUFFIX, "w", encoding="utf-8") as file:
+    path = storage.join(output_dir, METADATA_FILE)
+    with storage.open_file(path + TEMPORARY_SUFFIX, "w", encoding="utf-8") as file:
         json.dump(metadata, file, indent=2)
         file.write("\n")
-    os.replace(path + TEMPORARY_SUFFIX, path)
+    storage.replace(path + TEMPORARY_SUFFIX, path)

@@ -13,15 +13,17 @@ Example:
 
 from __future__ import annotations
 
-import glob
-import os
+import logging
 from typing import Any
 
 import tensorflow as tf
 
+from bert_keras import storage
 from bert_keras.training.pretraining.records import METADATA_FILE, parse_records, read_metadata
 
 Batch = tuple[dict[str, tf.Tensor], dict[str, tf.Tensor], dict[str, tf.Tensor]]
+
+logger = logging.getLogger(__name__)
 
 
 def to_model_inputs(features: dict[str, tf.Tensor]) -> Batch:
@@ -50,8 +52,8 @@ def shard_files(data_dir: str, metadata: dict[str, Any] | None = None) -> list[s
     """The TFRecord shards of `data_dir`: those `metadata.json` lists, else every `*.tfrecord*`
     file (e.g. data made by google-research/bert), in name order."""
     if metadata and metadata.get("shards"):
-        return [os.path.join(data_dir, name) for name in metadata["shards"]]
-    files = sorted(glob.glob(os.path.join(data_dir, "*.tfrecord*")))
+        return [storage.join(data_dir, name) for name in metadata["shards"]]
+    files = sorted(storage.glob(storage.join(data_dir, "*.tfrecord*")))
     if not files:
         raise FileNotFoundError(f"{data_dir}: no *.tfrecord shards; make them with "
                                 "`bert-keras create-pretraining-data`")
@@ -65,7 +67,7 @@ def record_metadata(data_dir: str, max_seq_length: int | None = None,
     Lengths come from the directory's `metadata.json`; shards made elsewhere (no metadata)
     need `max_seq_length` and `max_predictions` and are counted once, here.
     """
-    if os.path.exists(os.path.join(data_dir, METADATA_FILE)):
+    if storage.exists(storage.join(data_dir, METADATA_FILE)):
         metadata = read_metadata(data_dir)
     elif max_seq_length and max_predictions:
         metadata = {"max_seq_length": max_seq_length, "max_predictions_per_seq": max_predictions}
@@ -86,18 +88,63 @@ def record_metadata(data_dir: str, max_seq_length: int | None = None,
     return metadata
 
 
+def shard_policy(num_files: int, num_workers: int) -> tf.data.experimental.AutoShardPolicy:
+    """How `num_workers` input pipelines split `num_files` files so that each record is read
+    by exactly one of them in a pass: `FILE` (worker `i` reads whole files, `i`, `i + n`, ...)
+    when there are at least as many files as workers, else `DATA` (every worker opens every
+    file and keeps every `n`-th record), with a warning: reading is then repeated on every
+    worker, so write at least one shard per worker (`create-pretraining-data
+    --instances-per-shard`).
+
+    Example:
+        >>> shard_policy(num_files=4, num_workers=2).name
+        'FILE'
+    """
+    if num_files < 1 or num_workers < 1:
+        raise ValueError(f"need at least one file and one worker, got {num_files} file(s) "
+                         f"and {num_workers} worker(s)")
+    if num_files >= num_workers:
+        return tf.data.experimental.AutoShardPolicy.FILE
+    logger.warning("%d input file(s) for %d workers: every worker reads every file and keeps "
+                   "its share of the records (sharding by data); write at least one file per "
+                   "worker to shard by file", num_files, num_workers)
+    return tf.data.experimental.AutoShardPolicy.DATA
+
+
 def record_batches(data_dir: str, metadata: dict[str, Any], batch_size: int,
-                   shuffle: bool = True, seed: int = 0,
-                   shuffle_buffer: int = 10_000) -> tf.data.Dataset:
+                   shuffle: bool = True, seed: int = 0, shuffle_buffer: int = 10_000,
+                   input_context: tf.distribute.InputContext | None = None
+                   ) -> tf.data.Dataset:
     """One pass over the shards in `data_dir` (described by `record_metadata`) in batches.
 
     Batches are always full (`drop_remainder`): pretraining shapes stay static, as TPUs and
     several workers need. The order is a seeded shuffle that differs from pass to pass of the
     repeated dataset; a dataset built anew repeats the same sequence of passes (exact resume).
+
+    Without `input_context` the batches are global (`batch_size` records, all shards). With
+    one (`strategy.distribute_datasets_from_function`, as `bert_keras.training.fit.fit`
+    does across workers), it is one worker's share of the pass, split by `shard_policy`, in
+    per-replica batches (`batch_size` is still the global one): the union of the workers'
+    passes holds every record once.
+
+    Example:
+        >>> metadata = record_metadata("runs/wiki_data")  # doctest: +SKIP
+        >>> worker_1_of_2 = record_batches(  # doctest: +SKIP
+        ...     "runs/wiki_data", metadata, batch_size=64,
+        ...     input_context=tf.distribute.InputContext(2, 1, num_replicas_in_sync=2))
     """
     files = shard_files(data_dir, metadata)
+    workers, index, num_shards = 1, 0, 1
+    if input_context is not None:
+        workers, index = input_context.num_input_pipelines, input_context.input_pipeline_id
+        batch_size = input_context.get_per_replica_batch_size(batch_size)
+    if workers > 1:
+        if shard_policy(len(files), workers) == tf.data.experimental.AutoShardPolicy.FILE:
+            files = files[index::workers]
+        else:
+            num_shards = workers
     dataset = parse_records(files, metadata["max_seq_length"],
-                            metadata["max_predictions_per_seq"])
+                            metadata["max_predictions_per_seq"], num_shards, index)
     if shuffle:
         dataset = dataset.shuffle(shuffle_buffer, seed=seed, reshuffle_each_iteration=True)
     dataset = dataset.batch(batch_size, drop_remainder=True).map(

@@ -16,13 +16,12 @@ from __future__ import annotations
 
 import dataclasses
 import math
-import os
-import shutil
 from typing import Sequence
 
 import keras
 import tensorflow as tf
 
+from bert_keras import storage
 from bert_keras.checkpoints import load_pretrainer
 from bert_keras.model_files import save_model
 from bert_keras.models import bert_pretrainer, encoder_of
@@ -46,10 +45,10 @@ def _resolve(init: str, data_dir: str | None, vocab: str | None, cased: bool | N
     """The weights to start from, with the vocabulary and casing of the data."""
     if data_dir is None:
         return find_source(init, vocab, cased)
-    data_vocab = os.path.join(data_dir, VOCAB_FILE)
-    source = find_source(init, vocab or (data_vocab if os.path.exists(data_vocab) else None),
+    data_vocab = storage.join(data_dir, VOCAB_FILE)
+    source = find_source(init, vocab or (data_vocab if storage.exists(data_vocab) else None),
                          cased)
-    if os.path.exists(os.path.join(data_dir, METADATA_FILE)):
+    if storage.exists(storage.join(data_dir, METADATA_FILE)):
         return dataclasses.replace(source,
                                    lowercase=bool(read_metadata(data_dir)["lowercase"]))
     return source
@@ -68,7 +67,7 @@ def _build_pretrainer(source: str, vocabulary_size: int) -> keras.Model:
 
 def _file_sizes(paths: Sequence[str]) -> dict[str, int]:
     """The size of each data file: what tells, cheaply, that a run's data changed."""
-    return {path: os.path.getsize(path) for path in paths}
+    return {path: storage.getsize(path) for path in paths}
 
 
 def _compile(model: keras.Model, optimizer: keras.optimizers.Optimizer, xla: bool) -> None:
@@ -115,7 +114,7 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
                                          options.seed)
     accumulation_steps, num_train_steps = options.accumulation_steps, options.num_train_steps
     keras.utils.set_random_seed(seed)
-    distribution = make_strategy(options.strategy)
+    distribution = make_strategy(options.strategy, tpu=options.tpu)
     policy = set_precision(options.precision, distribution)
     source = _resolve(init, data_dir, vocab, cased)
     batch = global_batch_size(distribution, options.batch_size)
@@ -123,19 +122,27 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
         metadata = record_metadata(data_dir, seq_length, max_predictions)
         instances = int(metadata["num_instances"])
 
-        def train_pass() -> tf.data.Dataset:
-            return record_batches(data_dir, metadata, batch, seed=seed)
+        def train_pass(context: tf.distribute.InputContext | None = None) -> tf.data.Dataset:
+            return record_batches(data_dir, metadata, batch, seed=seed, input_context=context)
         seq_length = int(metadata["max_seq_length"])
         max_predictions = int(metadata["max_predictions_per_seq"])
     else:
         seq_length, max_predictions = seq_length or 128, max_predictions or 20
-        text_batches, instances = text_dataset(
-            text_files, source.vocab, source.lowercase, batch, seq_length=seq_length,
-            max_predictions=max_predictions, masked_lm_prob=options.masked_lm_prob,
-            whole_word=options.whole_word_mask, seed=seed)
+        text_settings = dict(seq_length=seq_length, max_predictions=max_predictions,
+                             masked_lm_prob=options.masked_lm_prob,
+                             whole_word=options.whole_word_mask, seed=seed)
+        text_batches, instances = text_dataset(text_files, source.vocab, source.lowercase,
+                                               batch, **text_settings)
+        worker_batches: dict[int, tf.data.Dataset] = {}
 
-        def train_pass() -> tf.data.Dataset:  # endless; every iterator yields the same
-            return text_batches
+        def train_pass(context: tf.distribute.InputContext | None = None) -> tf.data.Dataset:
+            if context is None:  # endless; every iterator yields the same
+                return text_batches
+            if context.input_pipeline_id not in worker_batches:  # this worker's share
+                worker_batches[context.input_pipeline_id] = text_dataset(
+                    text_files, source.vocab, source.lowercase, batch, **text_settings,
+                    input_context=context)[0]
+            return worker_batches[context.input_pipeline_id]
     total_batches = num_train_steps * accumulation_steps
     steps_per_epoch = min(options.steps_per_epoch, total_batches)
     if steps_per_epoch % accumulation_steps:
@@ -172,22 +179,22 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
     run_callbacks = make_callbacks(output_dir, monitor=None, save_freq=options.backup_frequency,
                                    strategy=distribution, batch_size=batch)
     history = fit(model, train_pass, epochs=epochs, steps_per_epoch=steps_per_epoch,
-                  callbacks=[*run_callbacks, *callbacks], verbose=verbose)
+                  callbacks=[*run_callbacks, *callbacks], verbose=verbose, per_worker=True)
     result = {name: float(values[-1]) for name, values in history.items()}
     if is_chief(distribution):
-        save_model(model, os.path.join(output_dir, MODEL_FILE))
-        shutil.copyfile(source.vocab, os.path.join(output_dir, VOCAB_FILE))
+        save_model(model, storage.join(output_dir, MODEL_FILE))
+        storage.copyfile(source.vocab, storage.join(output_dir, VOCAB_FILE))
         RunSpec(task="pretrain", kind="pretrainer", seq_length=seq_length,
                 lowercase=source.lowercase,
                 options={"max_predictions": max_predictions, "batch_size": batch,
                          "accumulation_steps": accumulation_steps,
                          "num_train_steps": num_train_steps, "optimizer": options.optimizer,
                          "learning_rate": options.learning_rate},
-                data={"data_dir": os.path.abspath(data_dir) if data_dir else None,
-                      "text_files": [os.path.abspath(path) for path in text_files or ()]},
+                data={"data_dir": storage.abspath(data_dir) if data_dir else None,
+                      "text_files": [storage.abspath(path) for path in text_files or ()]},
                 bert_config=encoder_of(model).config.to_google_dict(),
                 versions=current_versions()).save(output_dir)
         if result:
-            write_json(os.path.join(output_dir, METRICS_FILE), result)
+            write_json(storage.join(output_dir, METRICS_FILE), result)
     return result
 

@@ -32,6 +32,8 @@ from collections.abc import Sequence
 
 import tensorflow as tf
 
+from bert_keras import storage
+
 METADATA_FILE = "metadata.json"
 
 INT_FEATURES = ("input_ids", "input_mask", "segment_ids", "masked_lm_positions",
@@ -133,9 +135,12 @@ def _check_instance(input_ids: Sequence[int], segment_ids: Sequence[int],
         raise ValueError(f"next_sentence_label must be 0 or 1, got {next_sentence_label!r}")
 
 
-def parse_records(files: Sequence[str], max_seq_length: int, max_predictions_per_seq: int
-                  ) -> tf.data.Dataset:
+def parse_records(files: Sequence[str], max_seq_length: int, max_predictions_per_seq: int,
+                  num_shards: int = 1, shard_index: int = 0) -> tf.data.Dataset:
     """An unbatched dataset of the records in `files`, read one file after another in order.
+
+    With `num_shards` > 1 only every `num_shards`-th record from the `shard_index`-th on is
+    kept (and parsed): one worker's share when several split files by data.
 
     Each element is a dict of the seven features: int32 (`masked_lm_weights` float32),
     `[max_seq_length]` or `[max_predictions_per_seq]` (`next_sentence_labels`: `[1]`). The
@@ -157,7 +162,7 @@ def parse_records(files: Sequence[str], max_seq_length: int, max_predictions_per
     if not files:
         raise ValueError("parse_records needs at least one TFRecord file")
     for path in files:
-        if not tf.io.gfile.exists(path):
+        if not storage.exists(path):
             raise FileNotFoundError(f"TFRecord file not found: {path}")
     spec = feature_spec(max_seq_length, max_predictions_per_seq)
 
@@ -166,8 +171,10 @@ def parse_records(files: Sequence[str], max_seq_length: int, max_predictions_per
         return {name: tf.cast(value, tf.float32 if name in FLOAT_FEATURES else tf.int32)
                 for name, value in example.items()}
 
-    return tf.data.TFRecordDataset(files).map(parse, num_parallel_calls=tf.data.AUTOTUNE,
-                                              deterministic=True)
+    records = tf.data.TFRecordDataset(files)
+    if num_shards > 1:
+        records = records.shard(num_shards, shard_index)
+    return records.map(parse, num_parallel_calls=tf.data.AUTOTUNE, deterministic=True)
 
 
 def read_metadata(directory: str | os.PathLike) -> dict:
@@ -185,12 +192,12 @@ def read_metadata(directory: str | os.PathLike) -> dict:
         >>> read_metadata("data/pretrain")["max_seq_length"]  # doctest: +SKIP
         128
     """
-    path = os.path.join(os.fspath(directory), METADATA_FILE)
-    if not tf.io.gfile.exists(path):
+    path = storage.join(os.fspath(directory), METADATA_FILE)
+    if not storage.exists(path):
         raise FileNotFoundError(
             f"{path} not found: {os.fspath(directory)} is not the output of a finished "
             f"`bert-keras create-pretraining-data` run")
-    with tf.io.gfile.GFile(path, "r") as file:
+    with storage.open_file(path, encoding="utf-8") as file:
         text = file.read()
     try:
         metadata = json.loads(text)

@@ -13,6 +13,7 @@ from typing import TypeVar
 
 import tensorflow as tf
 
+from bert_keras import storage
 from bert_keras.data import DataError
 from bert_keras.text import BertTokenizer
 from bert_keras.training.pretraining.instances import Document, Instance
@@ -56,7 +57,7 @@ class TextReader:
 
     def _file_documents(self, path: str) -> Iterator[list[str]]:
         document: list[str] = []
-        with open(path, "rb") as file:
+        with storage.open_file(path, "rb") as file:
             for number, raw in enumerate(file, 1):
                 self.bytes_read += len(raw)
                 self.lines += 1
@@ -141,7 +142,7 @@ def check_input_files(input_files: Sequence[str]) -> list[str]:
     if not paths:
         raise ValueError("No input files given")
     for path in paths:
-        if not os.path.isfile(path):
+        if not storage.isfile(path):
             raise FileNotFoundError(f"Input file not found: {path}")
         if not _has_text(path):
             raise DataError(path, None, "no text: the file is empty or has only blank lines")
@@ -150,7 +151,7 @@ def check_input_files(input_files: Sequence[str]) -> list[str]:
 
 def _has_text(path: str) -> bool:
     """Whether the file has a line that is not blank (reads only up to it)."""
-    with open(path, "rb") as file:
+    with storage.open_file(path, "rb") as file:
         return any(line.strip() and line.strip() != b"\xef\xbb\xbf" for line in file)
 
 
@@ -166,7 +167,7 @@ class ShardWriter:
         self._count = 0
 
     def _path(self, name: str) -> str:
-        return os.path.join(self.directory, name)
+        return storage.join(self.directory, name)
 
     def write(self, record: bytes) -> None:
         if self._writer is None:
@@ -180,7 +181,8 @@ class ShardWriter:
     def _finish_shard(self) -> None:
         self._writer.close()
         self._writer, self._count = None, 0
-        os.replace(self._path(self.shards[-1]) + TEMPORARY_SUFFIX, self._path(self.shards[-1]))
+        storage.replace(self._path(self.shards[-1]) + TEMPORARY_SUFFIX,
+                        self._path(self.shards[-1]))
 
     def close(self) -> list[str]:
         """Completes the last shard; returns the shard names."""
@@ -195,5 +197,5 @@ class ShardWriter:
             self._writer = None
         for name in self.shards:
             for path in (self._path(name), self._path(name) + TEMPORARY_SUFFIX):
-                if os.path.exists(path):
-                    os.remove(path)
+                if storage.exists(path):
+                    storage.remove(path)

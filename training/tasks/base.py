@@ -7,12 +7,12 @@ model on an encoder, and scores predictions with `bert_keras.training.metrics`.
 from __future__ import annotations
 
 import dataclasses
-import os
 from typing import Any, Protocol, Sequence
 
 import keras
 import tensorflow as tf
 
+from bert_keras import storage
 from bert_keras.data import DataError
 from bert_keras.text import BertTokenizer
 
@@ -25,8 +25,8 @@ def find_data_file(data_dir: str, names: Sequence[str]) -> str:
         'glue/SST-2/train.tsv'
     """
     for name in names:
-        if os.path.exists(os.path.join(data_dir, name)):
-            return os.path.join(data_dir, name)
+        if storage.exists(storage.join(data_dir, name)):
+            return storage.join(data_dir, name)
     raise DataError(data_dir, None, f"none of {', '.join(names)} found")
 
 

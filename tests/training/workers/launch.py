@@ -74,6 +74,25 @@ class Worker:
         if self.process.returncode != 0:
             raise RuntimeError(f"worker failed ({self.process.returncode}):\n{self.output()}")
 
+    def exit_status(self, timeout: float) -> int:
+        """Waits for the worker to exit (collecting the rest of its output) and returns its
+        status; kills it and fails if it is still running after `timeout` seconds."""
+        deadline = time.monotonic() + timeout
+        while True:
+            try:
+                line = self._queue.get(timeout=max(deadline - time.monotonic(), 0.01))
+            except queue.Empty:
+                self.kill()
+                raise TimeoutError(f"still running after {timeout} s:\n{self.output()}")
+            if line is None:
+                break
+            self.lines.append(line)
+        try:
+            return self.process.wait(timeout=max(deadline - time.monotonic(), 1))
+        except subprocess.TimeoutExpired:
+            self.kill()
+            raise TimeoutError(f"still running after {timeout} s:\n{self.output()}")
+
     def kill(self) -> None:
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)

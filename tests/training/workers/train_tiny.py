@@ -2,14 +2,16 @@
 and resume tests as a separate process (device set-up and TF_CONFIG must precede TensorFlow's
 initialisation, and a crash test needs a process to kill).
 
-Prints `step N` after every batch, `resumed from step N` at start, and `PAUSED` before
-sleeping at `--pause-at-step` (so that a test can kill it there). Writes to `--result` the
-number of replicas, whether it is the chief, `optimizer.iterations`, the per-epoch losses,
-the loss on all data and the final weights (flattened).
+Prints `step N` after every batch, `resumed from step N` at start, `PAUSED` before sleeping
+at `--pause-at-step` (so that a test can kill it there), and an error the command line
+expects as one line `error: ...` (then exits with status 2, as `bert-keras` does). Writes to
+`--result` the number of replicas, whether it is the chief, `optimizer.iterations`, the
+per-epoch losses, the loss on all data and the final weights (flattened).
 """
 
 import argparse
 import os
+import sys
 import time
 
 os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
@@ -113,4 +115,12 @@ def main() -> None:
 
 
 if __name__ == "__main__":
-    main()
+    try:
+        main()
+    except Exception as error:  # as the command line ends on an error it expects
+        from bert_keras.cli import ERROR_STATUS, EXPECTED_ERRORS, describe_error
+
+        if not isinstance(error, EXPECTED_ERRORS):
+            raise
+        print(f"error: {describe_error(error)}", flush=True)
+        sys.exit(ERROR_STATUS)

@@ -226,7 +226,9 @@ class Throughput(keras.callbacks.Callback):
     The clock starts when the first `skip` batches of the epoch are done (the first one traces
     the train step) and stops at the end of its last batch, so validation, `DevMetrics` and
     end-of-epoch saving are not counted. Examples are batches x `batch_size` (the global
-    batch); an epoch with no batch after the skipped ones (a run resumed at its end) logs NaN.
+    batch), counted from the batch numbers Keras passes (with `steps_per_execution` it calls
+    back once per execution, with the number of its last batch); an epoch with no batch after
+    the skipped ones (a run resumed at its end) logs NaN.
     Put it before the callbacks that read the logs (`make_callbacks` does).
 
     Example:
@@ -247,16 +249,17 @@ class Throughput(keras.callbacks.Callback):
         self.batch_size, self.skip = batch_size, skip
 
     def on_epoch_begin(self, epoch, logs=None):
-        self._batches, self._start, self._end = 0, None, None
+        self._calls, self._first, self._last = 0, None, None
+        self._start, self._end = None, None
 
     def on_train_batch_end(self, batch, logs=None):
-        self._batches += 1
-        if self._batches == self.skip:
-            self._start = time.perf_counter()
-        self._end = time.perf_counter()
+        self._calls += 1
+        if self._calls == self.skip:
+            self._start, self._first = time.perf_counter(), batch
+        self._end, self._last = time.perf_counter(), batch
 
     def on_epoch_end(self, epoch, logs=None):
-        timed = self._batches - self.skip
+        timed = self._last - self._first if self._first is not None else 0
         if logs is not None:  # NaN when not measured, so every epoch has the same columns
             logs["examples_per_second"] = (
                 timed * self.batch_size / (self._end - self._start)

@@ -30,6 +30,20 @@ def _per_worker_stream(strategy: tf.distribute.Strategy,
     return strategy.distribute_datasets_from_function(worker_stream)
 
 
+def _check_steps_per_execution(model: keras.Model, steps_per_epoch: int, offset: int) -> None:
+    """Keras runs whole executions of `model.steps_per_execution` batches: an epoch (and the
+    rest of one a resumed run finishes) must be a whole number of them, or it would train
+    more batches than it counts."""
+    per_call = int(getattr(model, "steps_per_execution", 1) or 1)
+    if steps_per_epoch % per_call:
+        raise ValueError(f"steps_per_execution ({per_call}) must divide the batches per epoch "
+                         f"({steps_per_epoch})")
+    if offset % per_call:
+        raise ValueError(f"the backup is at batch {offset} of its epoch, not a multiple of "
+                         f"steps_per_execution ({per_call}): resume with the "
+                         "steps_per_execution it was made with")
+
+
 def fit(model: keras.Model, train_data: Callable[..., tf.data.Dataset], epochs: int,
         steps_per_epoch: int, validation_data: tf.data.Dataset | None = None,
         callbacks: Sequence[keras.callbacks.Callback] = (), delete_backup: bool = False,
@@ -74,6 +88,7 @@ def fit(model: keras.Model, train_data: Callable[..., tf.data.Dataset], epochs: 
     backup = next((c for c in callbacks if isinstance(c, StepBackup)), None)
     start = backup.restore(model) if backup else 0
     epoch, offset = divmod(start, steps_per_epoch)
+    _check_steps_per_execution(model, steps_per_epoch, offset)
     history: dict[str, list[float]] = {}
     sharded = per_worker and input_pipelines(model.distribute_strategy) > 1
     while epoch < epochs:

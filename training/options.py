@@ -115,5 +115,9 @@ class PretrainOptions(RunOptions):
                                      "batches whose gradients are averaged per update")
     steps_per_epoch: int = option(1000, POSITIVE_INT,
                                   "batches between metric logs and backups")
+    steps_per_execution: int = option(
+        1, POSITIVE_INT, "batches per call into the compiled train step (Keras' "
+                         "steps_per_execution: 100 or more on TPUs); must divide "
+                         "--steps-per-epoch")
     learning_rate: float = option(1e-3, POSITIVE_FLOAT, "peak learning rate")
     warmup_ratio: float = option(0.01, FRACTION, "fraction of the steps with a linear warm-up")

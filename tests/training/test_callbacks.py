@@ -1,7 +1,9 @@
 """make_callbacks, StepBackup and the resuming fit, in process on a one-weight model."""
 
 import csv
+import itertools
 import os
+import time
 
 import keras
 import numpy as np
@@ -51,6 +53,21 @@ def test_throughput_reaches_history_csv_and_skips_the_tracing_batch(tmp_path):
     logs = {}
     one_batch.on_epoch_end(0, logs)
     assert list(logs) == ["examples_per_second"] and np.isnan(logs["examples_per_second"])
+
+
+def test_throughput_counts_batches_by_number_with_steps_per_execution(monkeypatch):
+    """Keras calls back once per execution of N batches, with the number of its last batch:
+    executions ending at batches 1, 3, 5 (N = 2) time 4 batches, not 2."""
+    clock = itertools.count(10.0)  # a second per reading
+    callback = Throughput(batch_size=2)
+    monkeypatch.setattr(time, "perf_counter", lambda: next(clock))
+    callback.on_epoch_begin(0)
+    for last_batch in (1, 3, 5):
+        callback.on_train_batch_end(last_batch)
+    logs = {}
+    callback.on_epoch_end(0, logs)
+    # The clock starts after the first execution (tracing) and reads 10, 11, 12, 13.
+    assert logs["examples_per_second"] == pytest.approx(4 * 2 / (13 - 10))
 
 
 @pytest.mark.parametrize("policy", ["float32", "mixed_float16"])

@@ -70,7 +70,8 @@ def _file_sizes(paths: Sequence[str]) -> dict[str, int]:
     return {path: storage.getsize(path) for path in paths}
 
 
-def _compile(model: keras.Model, optimizer: keras.optimizers.Optimizer, xla: bool) -> None:
+def _compile(model: keras.Model, optimizer: keras.optimizers.Optimizer, xla: bool,
+             steps_per_execution: int = 1) -> None:
     model.compile(
         optimizer=optimizer,
         loss={"mlm_logits": keras.losses.SparseCategoricalCrossentropy(
@@ -79,7 +80,7 @@ def _compile(model: keras.Model, optimizer: keras.optimizers.Optimizer, xla: boo
         weighted_metrics={
             "mlm_logits": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")],
             "nsp_logits": [keras.metrics.SparseCategoricalAccuracy(name="accuracy")]},
-        jit_compile=xla)
+        jit_compile=xla, steps_per_execution=steps_per_execution)
 
 
 def pretrain(output_dir: str, init: str, data_dir: str | None = None,
@@ -145,6 +146,10 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
             return worker_batches[context.input_pipeline_id]
     total_batches = num_train_steps * accumulation_steps
     steps_per_epoch = min(options.steps_per_epoch, total_batches)
+    if steps_per_epoch % options.steps_per_execution:
+        raise ValueError(f"steps_per_execution (--steps-per-execution): "
+                         f"{options.steps_per_execution} must divide the batches per epoch "
+                         f"({steps_per_epoch}, --steps-per-epoch)")
     if steps_per_epoch % accumulation_steps:
         raise ValueError(f"steps_per_epoch ({steps_per_epoch} batches) must be a multiple of "
                          f"accumulation_steps ({accumulation_steps}), so that epochs end on "
@@ -159,7 +164,7 @@ def pretrain(output_dir: str, init: str, data_dir: str | None = None,
             warmup_steps=int(options.warmup_ratio * epochs * steps_per_epoch),
             weight_decay=options.weight_decay,
             gradient_accumulation_steps=accumulation_steps if accumulation_steps > 1 else None),
-            options.xla)
+            options.xla, options.steps_per_execution)
     print(f"Pretraining: {instances} instances, {epochs} epoch(s) x {steps_per_epoch} batches "
           f"of {batch} (global), {accumulation_steps} batch(es) per update, "
           f"{epochs * steps_per_epoch // accumulation_steps} updates, "

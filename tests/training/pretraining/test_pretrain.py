@@ -151,6 +151,11 @@ def test_bad_arguments_fail_cleanly(tmp_path, capsys):
                  "--output-dir", str(tmp_path / "out"), "--steps-per-epoch", "5",
                  "--accumulation-steps", "2"]) == 2
     assert "must be a multiple of accumulation_steps (2)" in capsys.readouterr().err
+    assert main(["pretrain", "--text", SAMPLE, "--init", "random:tiny", "--vocab", VOCAB,
+                 "--output-dir", str(tmp_path / "out"), "--steps-per-epoch", "5",
+                 "--steps-per-execution", "2"]) == 2
+    assert ("steps_per_execution (--steps-per-execution): 2 must divide the batches per epoch "
+            "(5, --steps-per-epoch)") in capsys.readouterr().err
     with pytest.raises(SystemExit):
         main(["pretrain", "--init", "random:tiny", "--output-dir", str(tmp_path / "out")])
 
@@ -166,6 +171,15 @@ def test_pretrain_from_shards_with_and_without_metadata(tmp_path, capsys):
     task = json.loads((run / "task.json").read_text())
     assert task["seq_length"] == 32 and task["options"]["max_predictions"] == 5
     assert (run / "backup" / "step-4.weights.h5").exists()  # the last backup: 4 updates
+    # Two batches per call into the compiled step train the same batches to the same weights.
+    assert main(["pretrain", "--data", str(data), "--init", "random:tiny",
+                 "--output-dir", str(tmp_path / "run_spe"), "--batch-size", "8",
+                 "--num-train-steps", "4", "--strategy", "default",
+                 "--steps-per-execution", "2"]) == 0
+    for got, expected in zip(keras.models.load_model(tmp_path / "run_spe" / "model.keras")
+                             .get_weights(),
+                             keras.models.load_model(run / "model.keras").get_weights()):
+        np.testing.assert_allclose(got, expected, atol=1e-6)
 
     # Shards made by another tool (google-research/bert) come without metadata.json.
     foreign = tmp_path / "foreign"

@@ -1,7 +1,8 @@
-"""Pretrains a tiny BERT on the shipped sample text with `bert_keras.training.pretraining.pretrain`,
-optionally sleeping after backup step `--pause-at-step` (so that a test can kill it there),
-under `--strategy` (`--logical-cpus 2` for `mirrored` on one CPU).
-Prints `DONE` at the end."""
+"""Pretrains a tiny BERT on the shipped sample text (or the shards in `--data`) with
+`bert_keras.training.pretraining.pretrain`, optionally sleeping after backup step
+`--pause-at-step` (so that a test can kill it there), under `--strategy` (`--logical-cpus 2`
+for `mirrored` on one CPU; `multi_worker` reads TF_CONFIG). `--result FILE` saves the final
+weights (every worker's, as `.npz`). Prints `DONE` at the end."""
 
 import argparse
 import sys
@@ -17,6 +18,8 @@ def main() -> None:
     parser.add_argument("--pause-at-step", type=int, default=0)
     parser.add_argument("--strategy", default="default")
     parser.add_argument("--logical-cpus", type=int, default=1)
+    parser.add_argument("--data", help="create-pretraining-data shards instead of the text")
+    parser.add_argument("--result", help="where to save the final weights (.npz)")
     args = parser.parse_args()
     import tensorflow as tf
 
@@ -25,6 +28,7 @@ def main() -> None:
         tf.config.set_logical_device_configuration(
             cpu, [tf.config.LogicalDeviceConfiguration()] * args.logical_cpus)
     import keras
+    import numpy as np
 
     from bert_keras.training.options import PretrainOptions
     from bert_keras.training.pretraining.pretrain import pretrain
@@ -43,9 +47,12 @@ def main() -> None:
         def on_train_end(self, logs=None):  # model.keras keeps no optimizer: say it here
             steps = int(keras.ops.convert_to_numpy(self.model.optimizer.iterations))
             print(f"OPTIMIZER_STEPS {steps}", flush=True)
+            if args.result:
+                np.savez(args.result, *self.model.get_weights())
 
-    pretrain(args.output, "random:tiny",
-             text_files=[str(REPO / "tests/data/pretrain/sample_text.txt")],
+    data = ({"data_dir": args.data} if args.data else
+            {"text_files": [str(REPO / "tests/data/pretrain/sample_text.txt")]})
+    pretrain(args.output, "random:tiny", **data,
              vocab=str(REPO / "tests/data/text/bert_uncased_vocab.txt"), verbose=0,
              options=PretrainOptions(seq_length=32, max_predictions=5, batch_size=4,
                                      num_train_steps=15, steps_per_epoch=5, save_every=2,

@@ -73,3 +73,31 @@ def test_scaling_arithmetic():
     assert scaling.hours(7200 * 4e12, chips=2, peak=4e12, mfu=0.5) == 2.0  # 7200 s
     with pytest.raises(ValueError, match="unknown head"):
         scaling.train_flops(base, 8, head="mlm")
+
+
+@pytest.mark.parametrize("task", ["sst2", "mrpc"])
+def test_the_seed_study_reads_the_rows_and_scores_as_the_recipe(task):
+    """The HF side of `seed_study.py` reads GLUE files and scores in plain Python: the same
+    rows as `read_glue` and the same accuracy / F1 as the recipe's metrics."""
+    import numpy as np
+
+    import seed_study
+    from bert_keras.data import read_glue
+    from bert_keras.training.metrics import accuracy, binary_f1
+
+    path = os.path.join(common.ROOT, "tests", "data", "tasks", f"{task}_dev.tsv")
+    texts, labels = seed_study.read_task(task, path)
+    examples = read_glue(task, path).examples
+    assert [(e.text,) if e.text_pair is None else (e.text, e.text_pair) for e in examples] == texts
+    assert [int(e.label) for e in examples] == labels
+    predicted = list(np.random.default_rng(0).integers(0, 2, len(labels)))
+    expected = accuracy(labels, predicted) if task == "sst2" else binary_f1(labels, predicted)
+    assert seed_study.score(task, labels, predicted) == pytest.approx(expected)
+
+
+def test_the_seed_study_interval_is_students():
+    import seed_study
+
+    result = seed_study.summary([0.1, 0.3, 0.2, 0.4, 0.0])
+    assert result["mean"] == pytest.approx(0.2) and result["std"] == pytest.approx(0.158114, 1e-5)
+    assert result["ci95"] == pytest.approx(2.776 * 0.158114 / 5 ** 0.5, 1e-4)  # t(4) = 2.776

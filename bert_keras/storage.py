@@ -140,6 +140,14 @@ def open_file(path: PathLike, mode: str = "r", encoding: str | None = None,
                             newline=newline)
 
 
+def _gfile(function: str, path: PathLike, *args: Any) -> Any:
+    """`tf.io.gfile.<function>(path, *args)`, its errors as `OSError`s naming `path`."""
+    import tensorflow as tf
+
+    with _tf_errors_as_os_errors(path):
+        return getattr(tf.io.gfile, function)(os.fspath(path), *args)
+
+
 def read_bytes(path: PathLike) -> bytes:
     """The whole content of `path`.
 
@@ -161,10 +169,7 @@ def exists(path: PathLike) -> bool:
     """
     if not is_url(path):
         return os.path.exists(path)
-    import tensorflow as tf
-
-    with _tf_errors_as_os_errors(path):
-        return tf.io.gfile.exists(os.fspath(path))
+    return _gfile("exists", path)
 
 
 def isdir(path: PathLike) -> bool:
@@ -177,10 +182,7 @@ def isdir(path: PathLike) -> bool:
     """
     if not is_url(path):
         return os.path.isdir(path)
-    import tensorflow as tf
-
-    with _tf_errors_as_os_errors(path):
-        return tf.io.gfile.isdir(os.fspath(path))
+    return _gfile("isdir", path)
 
 
 def isfile(path: PathLike) -> bool:
@@ -208,10 +210,7 @@ def makedirs(path: PathLike) -> None:
     if not is_url(path):
         os.makedirs(path, exist_ok=True)
         return
-    import tensorflow as tf
-
-    with _tf_errors_as_os_errors(path):
-        tf.io.gfile.makedirs(os.fspath(path))
+    _gfile("makedirs", path)
 
 
 def listdir(path: PathLike) -> list[str]:
@@ -224,10 +223,7 @@ def listdir(path: PathLike) -> list[str]:
     """
     if not is_url(path):
         return os.listdir(path)
-    import tensorflow as tf
-
-    with _tf_errors_as_os_errors(path):
-        return [name.rstrip("/") for name in tf.io.gfile.listdir(os.fspath(path))]
+    return [name.rstrip("/") for name in _gfile("listdir", path)]
 
 
 def glob(pattern: PathLike) -> list[str]:
@@ -239,10 +235,7 @@ def glob(pattern: PathLike) -> list[str]:
     """
     if not is_url(pattern):
         return _glob.glob(os.fspath(pattern))
-    import tensorflow as tf
-
-    with _tf_errors_as_os_errors(pattern):
-        return list(tf.io.gfile.glob(os.fspath(pattern)))
+    return list(_gfile("glob", pattern))
 
 
 def escape(path: PathLike) -> str:
@@ -268,10 +261,7 @@ def remove(path: PathLike) -> None:
     if not is_url(path):
         os.remove(path)
         return
-    import tensorflow as tf
-
-    with _tf_errors_as_os_errors(path):
-        tf.io.gfile.remove(os.fspath(path))
+    _gfile("remove", path)
 
 
 def rmtree(path: PathLike, ignore_errors: bool = False) -> None:
@@ -371,10 +361,7 @@ def getsize(path: PathLike) -> int:
     """
     if not is_url(path):
         return os.path.getsize(path)
-    import tensorflow as tf
-
-    with _tf_errors_as_os_errors(path):
-        return tf.io.gfile.stat(os.fspath(path)).length
+    return _gfile("stat", path).length
 
 
 def mtime_ns(path: PathLike) -> int:
@@ -387,10 +374,7 @@ def mtime_ns(path: PathLike) -> int:
     """
     if not is_url(path):
         return os.stat(path).st_mtime_ns
-    import tensorflow as tf
-
-    with _tf_errors_as_os_errors(path):
-        return tf.io.gfile.stat(os.fspath(path)).mtime_nsec
+    return _gfile("stat", path).mtime_nsec
 
 
 def walk(top: PathLike) -> Iterator[tuple[str, list[str], list[str]]]:

@@ -48,15 +48,20 @@ class Worker:
             self._queue.put(line.rstrip("\n"))
         self._queue.put(None)
 
+    def _next_line(self, deadline: float, late: str) -> str | None:
+        """The next output line (None once the worker's output ends); past `deadline` kills
+        the worker and raises a TimeoutError saying `late`."""
+        try:
+            return self._queue.get(timeout=max(deadline - time.monotonic(), 0.01))
+        except queue.Empty:
+            self.kill()
+            raise TimeoutError(f"{late}:\n{self.output()}") from None
+
     def wait_for(self, marker: str, timeout: float) -> None:
         """Blocks until a line equal to `marker` is printed; fails on exit or timeout."""
         deadline = time.monotonic() + timeout
         while True:
-            try:
-                line = self._queue.get(timeout=max(deadline - time.monotonic(), 0.01))
-            except queue.Empty:
-                self.kill()
-                raise TimeoutError(f"no {marker!r} within {timeout} s:\n{self.output()}")
+            line = self._next_line(deadline, f"no {marker!r} within {timeout} s")
             if line is None:
                 raise RuntimeError(f"worker exited before {marker!r}:\n{self.output()}")
             self.lines.append(line)
@@ -79,11 +84,7 @@ class Worker:
         status; kills it and fails if it is still running after `timeout` seconds."""
         deadline = time.monotonic() + timeout
         while True:
-            try:
-                line = self._queue.get(timeout=max(deadline - time.monotonic(), 0.01))
-            except queue.Empty:
-                self.kill()
-                raise TimeoutError(f"still running after {timeout} s:\n{self.output()}")
+            line = self._next_line(deadline, f"still running after {timeout} s")
             if line is None:
                 break
             self.lines.append(line)

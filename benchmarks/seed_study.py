@@ -7,12 +7,14 @@ gradients clipped to global norm 1.0, 10% linear warm-up then linear decay, floa
 task's dev set:
 
 - ours: `bert-keras finetune` with its defaults (length-bucketed batches, its head and
-  schedule), plus any `--ours-flag` (ablations);
+  schedule), plus any `--ours-flag` and `--ours-ablation` (`ablations.py`);
 - HF: `BertForSequenceClassification` (its own head initialisation under the seed) in a
   plain torch loop, rows reshuffled every epoch under the seed, each batch padded to its
   longest row (the usual `Trainer`-like recipe without the `Trainer`).
 
-Prints, per system, the dev score of every seed, the mean and standard deviation, and the
+A run's score is its dev score after the last epoch, for both systems (our run directory
+keeps the best epoch's model, which would pick on the scored set itself); every epoch's
+score is in the JSON. Prints, per system, the dev score of every seed, the mean and standard deviation, and the
 paired difference ours - HF (same seed) with its 95% confidence interval (Student t), plus
 each system's mean training examples/s (first batch excluded) and ours' speed-up; writes it
 all as JSON. Each run is a fresh process (`common.run_child`). Defaults: SST-2, the first
@@ -37,6 +39,7 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, HERE)
 
+from ablations import ABLATIONS  # noqa: E402
 from common import ROOT, minilm_dir, print_table, run_child  # noqa: E402
 
 SHARED_DATA = os.path.join(os.path.dirname(ROOT), "shared", "data")
@@ -97,7 +100,10 @@ def summary(values: list[float]) -> dict[str, float]:
 def run_ours(args, seed: int, workdir: str) -> dict:
     """`bert-keras finetune` with the study's settings and seed; its dev score and speed."""
     output_dir = os.path.join(workdir, f"ours_{seed}")
-    command = [os.path.join(os.path.dirname(sys.executable), "bert-keras"), "finetune",
+    program = ([sys.executable, os.path.join(HERE, "ablations.py"), args.ours_ablation]
+               if args.ours_ablation else [os.path.join(os.path.dirname(sys.executable),
+                                                        "bert-keras")])
+    command = [*program, "finetune",
                "--task", args.task, "--init", minilm_dir(), "--train-file", args.train_file,
                "--dev-file", args.dev_file, "--output-dir", output_dir,
                "--epochs", str(args.epochs), "--batch-size", str(args.batch_size),
@@ -110,11 +116,11 @@ def run_ours(args, seed: int, workdir: str) -> dict:
     if child.returncode:
         sys.exit(f"bert-keras finetune (seed {seed}) failed:\n{child.output[-3000:]}")
     with open(os.path.join(output_dir, "history.csv"), newline="") as file:
-        speeds = [float(row["examples_per_second"]) for row in csv.DictReader(file)]
-    with open(os.path.join(output_dir, "metrics.json"), encoding="utf-8") as file:
-        metrics = json.load(file)
-    return {"score": metrics[TASKS[args.task][3]], "examples_per_second":
-            statistics.fmean(speeds), "seconds": child.seconds}
+        epochs = list(csv.DictReader(file))
+    scores = [float(row[f"val_{TASKS[args.task][3]}"]) for row in epochs]
+    return {"score": scores[-1], "epoch_scores": scores, "examples_per_second":
+            statistics.fmean(float(row["examples_per_second"]) for row in epochs),
+            "seconds": child.seconds}
 
 
 def hf_child(args) -> dict:
@@ -145,8 +151,19 @@ def hf_child(args) -> dict:
         return tokenizer(*columns, padding=True, truncation=True, max_length=args.seq_length,
                          return_tensors="pt")
 
+    dev_texts, dev_labels = read_task(args.task, args.dev_file)
+
+    def dev_score() -> float:
+        model.eval()
+        predicted: list[int] = []
+        with torch.inference_mode():
+            for i in range(0, len(dev_texts), 64):
+                predicted += model(**encode(dev_texts[i:i + 64])).logits.argmax(-1).tolist()
+        model.train()
+        return score(args.task, dev_labels, predicted)
+
     model.train()
-    timed_examples, timed_seconds = 0, 0.0
+    timed_examples, timed_seconds, scores = 0, 0.0, []
     for epoch in range(args.epochs):
         order = torch.randperm(len(texts), generator=generator).tolist()
         for step in range(steps_per_epoch):
@@ -165,13 +182,8 @@ def hf_child(args) -> dict:
             if args.verbose and step % 50 == 0:
                 print(f"epoch {epoch} step {step}/{steps_per_epoch} loss {loss.item():.4f}",
                       flush=True)
-    model.eval()
-    dev_texts, dev_labels = read_task(args.task, args.dev_file)
-    predicted: list[int] = []
-    with torch.inference_mode():
-        for i in range(0, len(dev_texts), 64):
-            predicted += model(**encode(dev_texts[i:i + 64])).logits.argmax(-1).tolist()
-    return {"score": score(args.task, dev_labels, predicted),
+        scores.append(dev_score())
+    return {"score": scores[-1], "epoch_scores": scores,
             "examples_per_second": timed_examples / timed_seconds}
 
 
@@ -205,6 +217,8 @@ def main() -> None:
     parser.add_argument("--systems", nargs="+", choices=("ours", "hf"), default=["ours", "hf"])
     parser.add_argument("--ours-flag", action="append", default=[],
                         help="extra flags for bert-keras finetune (ablations), repeatable")
+    parser.add_argument("--ours-ablation", choices=sorted(ABLATIONS),
+                        help="change one recipe detail of ours (see ablations.py)")
     parser.add_argument("--output", help="default: benchmarks/results/seed_study_<task>.json")
     parser.add_argument("--verbose", action="store_true", help="stream the runs' output")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
@@ -263,7 +277,8 @@ def main() -> None:
         json.dump({"task": args.task, "train_rows": args.train_rows, "epochs": args.epochs,
                    "batch_size": args.batch_size, "seq_length": args.seq_length,
                    "learning_rate": args.learning_rate, "seeds": args.seeds,
-                   "ours_flags": args.ours_flag, "cpus": os.cpu_count(), "runs": runs,
+                   "ours_flags": args.ours_flag, "ours_ablation": args.ours_ablation,
+                   "cpus": os.cpu_count(), "runs": runs,
                    "report": report}, file, indent=2)
         file.write("\n")
 

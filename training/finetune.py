@@ -71,7 +71,7 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
     drop = needs_drop_remainder(distribution)
     def train_pass() -> tf.data.Dataset:
         return recipe.dataset(train_records, tokenizer, seq_length, batch, shuffle=True,
-                              seed=seed, drop_remainder=drop)
+                              seed=seed, drop_remainder=drop, bucket_pool=options.bucket_pool)
 
     unused_passes = [train_pass()]
     # Batches per epoch, counted on the data itself: a QA example can make several windows.
@@ -89,7 +89,7 @@ def finetune(task: str, init: str, output_dir: str, data_dir: str | None = None,
         "learning_rate": options.learning_rate, "warmup_ratio": options.warmup_ratio,
         "weight_decay": options.weight_decay, "optimizer": options.optimizer,
         "precision": str(policy), "seed": seed, "options": task_options,
-        "steps_per_epoch": steps_per_epoch,
+        "steps_per_epoch": steps_per_epoch, "bucket_pool": options.bucket_pool,
         "train_examples": len(train_records), "train_data_sha256": _digest(train_records),
         "dev_data_sha256": _digest(data.dev)}
     check_backup_settings(output_dir, settings, options.restart, write=is_chief(distribution))

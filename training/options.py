@@ -21,6 +21,7 @@ import tensorflow as tf
 from bert_keras.options import (FRACTION, INTEGER, NON_NEGATIVE_FLOAT, POSITIVE_FLOAT,
                                 POSITIVE_INT, PROBABILITY, SWITCH, Check, check_options, choice,
                                 option)
+from bert_keras.training.tasks.base import DEFAULT_BUCKET_POOL
 
 OPTIMIZERS = ("adamw", "lamb")
 STRATEGIES = ("auto", "default", "one_device", "mirrored", "multi_worker", "tpu")
@@ -89,6 +90,11 @@ class FinetuneOptions(RunOptions):
                                  "fraction of the steps with a linear warm-up")
     max_train_examples: int | None = option(None, POSITIVE_INT,
                                             "use only the first N training examples")
+    bucket_pool: int = option(
+        DEFAULT_BUCKET_POOL, POSITIVE_INT,
+        "training batches drawn together and sorted by length, so that each batch holds "
+        "examples of similar length and little compute goes to padding (1: no bucketing, "
+        "batches of shuffled examples); classification and QA")
 
 
 @dataclasses.dataclass(frozen=True)

@@ -101,3 +101,40 @@ def test_the_seed_study_interval_is_students():
     result = seed_study.summary([0.1, 0.3, 0.2, 0.4, 0.0])
     assert result["mean"] == pytest.approx(0.2) and result["std"] == pytest.approx(0.158114, 1e-5)
     assert result["ci95"] == pytest.approx(2.776 * 0.158114 / 5 ** 0.5, 1e-4)  # t(4) = 2.776
+
+
+def test_the_seed_study_schedules_are_the_same_step_by_step():
+    """The two systems' learning rates agree at every step (so the schedule is not one of
+    the recipe differences the ablations need to look at)."""
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    from bert_keras.optimizers import WarmupDecay
+
+    total, warmup = 125, 12
+    ours = WarmupDecay(5e-5, num_train_steps=total, warmup_steps=warmup)
+    optimizer = torch.optim.AdamW([torch.nn.Parameter(torch.zeros(1))], lr=5e-5)
+    schedule = get_linear_schedule_with_warmup(optimizer, warmup, total)
+    theirs = []
+    for _ in range(total):
+        theirs.append(optimizer.param_groups[0]["lr"])
+        optimizer.step()
+        schedule.step()
+    assert [float(ours(step)) for step in range(total)] == pytest.approx(theirs, rel=1e-6)
+
+
+def test_the_ablations_put_back_the_old_details(monkeypatch):
+    import keras
+
+    import ablations
+    from bert_keras import optimizers
+    from bert_keras.layers import heads
+
+    monkeypatch.setattr(optimizers.AdamW, "update_step", optimizers.AdamW.update_step)
+    monkeypatch.setattr(heads, "_kernel_initializer", heads._kernel_initializer)
+    assert optimizers.AdamW.update_step is not keras.optimizers.AdamW.update_step
+    ablations.keras_adam_epsilon()
+    assert optimizers.AdamW.update_step is keras.optimizers.AdamW.update_step
+    assert isinstance(heads._kernel_initializer(0.02), keras.initializers.RandomNormal)
+    ablations.head_init_truncated()
+    assert isinstance(heads._kernel_initializer(0.02), keras.initializers.TruncatedNormal)

@@ -139,6 +139,8 @@ def test_a_run_directory_resumes_only_its_own_settings(tmp_path, capsys):
     with pytest.raises(ValueError, match=r"holds the backup of a run with other settings "
                                          r"\(epochs: 1 -> 2\); rerun with the same settings"):
         tiny_finetune("sst2", run, epochs=2)
+    with pytest.raises(ValueError, match=r"\(bucket_pool: \d+ -> 1\)"):
+        tiny_finetune("sst2", run, bucket_pool=1)
     assert cli_main(command("sst2_dev.tsv")) == 2  # other data, other epochs
     error = capsys.readouterr().err
     assert error.count("\n") == 1 and "train_data_sha256" in error and "epochs: 1 -> 2" in error
@@ -171,3 +173,21 @@ def test_training_data_built_anew_repeats_the_same_passes(task):
     assert three_passes()[0] == batches
     passes = [batches[start:start + per_pass] for start in range(0, 3 * per_pass, per_pass)]
     assert passes[0] != passes[1] != passes[2]
+
+
+@pytest.mark.parametrize("task", ["sst2", "squad"])
+def test_the_bucket_pool_reaches_the_training_batches(task):
+    """`--bucket-pool 1` gives batches of shuffled rows: more padding than the bucketed ones."""
+    from bert_keras.text import BertTokenizer
+    from bert_keras.training.tasks import get_recipe
+
+    recipe = get_recipe(task)
+    records = recipe.read(None, str(TASKS / FILES[task][0]), str(TASKS / FILES[task][1]),
+                          {}).train
+    tokenizer = BertTokenizer(VOCAB, lowercase=True)
+
+    def padded_tokens(pool):
+        data = recipe.dataset(records, tokenizer, 64, 4, shuffle=True, seed=7, bucket_pool=pool)
+        return sum(int(np.size(inputs["input_mask"])) for inputs, *_ in data)
+
+    assert padded_tokens(1) > padded_tokens(8)

@@ -49,3 +49,12 @@ def test_drop_remainder_keeps_full_batches_only():
     batches = length_bucketed_batches(_rows([5] * 21), 4, seed=0, drop_remainder=True)
     assert int(batches.cardinality()) == 5
     assert [len(t) for _, _, t in _epoch(batches)] == [4] * 5
+
+
+def test_a_pool_of_one_batch_is_no_bucketing():
+    """`--bucket-pool 1`: each batch holds the rows of one batch of the seeded shuffle."""
+    lengths = np.random.default_rng(2).integers(3, SEQ + 1, size=100)
+    epoch = _epoch(length_bucketed_batches(_rows(lengths), 8, seed=3, pool=1, multiple=1))
+    shuffled = [targets.numpy() for _, targets in
+                _rows(lengths).shuffle(100, seed=3).batch(8).take(len(epoch))]
+    assert [sorted(t.tolist()) for _, _, t in epoch] == [sorted(t.tolist()) for t in shuffled]

@@ -30,15 +30,21 @@ def find_data_file(data_dir: str, names: Sequence[str]) -> str:
     raise DataError(data_dir, None, f"none of {', '.join(names)} found")
 
 
+# Training batches sorted by length together (`FinetuneOptions.bucket_pool`); see
+# docs/results.md, "Fine-tuning quality over seeds", for how it was chosen.
+DEFAULT_BUCKET_POOL = 32
+
+
 def length_bucketed_batches(dataset: tf.data.Dataset, batch_size: int, seed: int,
-                            drop_remainder: bool = False, pool: int = 32,
+                            drop_remainder: bool = False, pool: int = DEFAULT_BUCKET_POOL,
                             multiple: int = 16) -> tf.data.Dataset:
     """Shuffled batches of rows of similar length, each cut to its longest row.
 
     `dataset` yields `(inputs, targets)` rows whose `inputs` are the encoder inputs padded to
     a fixed length. The rows are shuffled, sorted by length within pools of `pool` batches,
     batched, the batches shuffled again and each cut to its longest row rounded up to a
-    multiple of `multiple` (few distinct shapes, so few retraces). An epoch keeps its number
+    multiple of `multiple` (few distinct shapes, so few retraces). `pool=1` is no bucketing:
+    batches of randomly shuffled rows, each padded to its longest. An epoch keeps its number
     of batches and its order is reproducible from `seed`. Trimming only drops padding, so
     targets that index tokens (QA start/end positions) stay valid.
 
@@ -105,8 +111,9 @@ class Recipe(Protocol):
     def compile_args(self) -> dict[str, Any]: ...
 
     def dataset(self, records: Sequence[Any], tokenizer: BertTokenizer, seq_length: int,
-                batch_size: int, shuffle: bool, seed: int,
-                drop_remainder: bool = False) -> tf.data.Dataset: ...
+                batch_size: int, shuffle: bool, seed: int, drop_remainder: bool = False,
+                bucket_pool: int = DEFAULT_BUCKET_POOL) -> tf.data.Dataset: ...
+    # `bucket_pool`: for `shuffle=True`, the `pool` of `length_bucketed_batches`.
 
     def evaluate(self, model: keras.Model, records: Sequence[Any], tokenizer: BertTokenizer,
                  seq_length: int, label_names: tuple[str, ...] | None) -> dict[str, float]: ...

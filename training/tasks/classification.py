@@ -21,7 +21,8 @@ from bert_keras.options import SWITCH, TEXT, TEXTS, check_options, option
 from bert_keras.text import BertPreprocessor, BertTokenizer
 from bert_keras.training import metrics
 from bert_keras.training.progress import PredictProgress
-from bert_keras.training.tasks.base import TaskData, find_data_file, length_bucketed_batches
+from bert_keras.training.tasks.base import (DEFAULT_BUCKET_POOL, TaskData, find_data_file,
+                                            length_bucketed_batches)
 
 # File names of each GLUE task inside --data-dir (GLUE's own names first).
 GLUE_FILES = {"stsb": (("train.tsv", "sts-train.tsv"), ("dev.tsv", "sts-dev.tsv"))}
@@ -111,13 +112,13 @@ class ClassificationRecipe:
         return (first,)
 
     def dataset(self, records: Sequence[TextExample], tokenizer: BertTokenizer, seq_length: int,
-                batch_size: int, shuffle: bool, seed: int,
-                drop_remainder: bool = False) -> tf.data.Dataset:
+                batch_size: int, shuffle: bool, seed: int, drop_remainder: bool = False,
+                bucket_pool: int = DEFAULT_BUCKET_POOL) -> tf.data.Dataset:
         """Batches of `(encoder inputs, targets)`, each padded to its longest example.
 
-        Training batches (`shuffle=True`) group examples of similar length
-        (`length_bucketed_batches`), so little compute goes to padding; evaluation batches
-        keep the records' order.
+        Training batches (`shuffle=True`) group examples of similar length from pools of
+        `bucket_pool` batches (`length_bucketed_batches`), so little compute goes to
+        padding; evaluation batches keep the records' order.
         """
         dtype = tf.float32 if self.regression else tf.int32
         labels = tf.constant([record.label for record in records], dtype)
@@ -128,7 +129,8 @@ class ClassificationRecipe:
                 lambda texts, targets: (fixed(texts), targets),
                 num_parallel_calls=tf.data.AUTOTUNE).unbatch().apply(
                 tf.data.experimental.assert_cardinality(len(records)))
-            return length_bucketed_batches(rows, batch_size, seed, drop_remainder).prefetch(
+            return length_bucketed_batches(rows, batch_size, seed, drop_remainder,
+                                           bucket_pool).prefetch(
                 tf.data.AUTOTUNE)
         preprocessor = BertPreprocessor(tokenizer, seq_length=seq_length, pad_to="longest")
         return dataset.batch(batch_size, drop_remainder=drop_remainder).map(

@@ -28,7 +28,8 @@ from bert_keras.tasks.span_labeling import SpanLabelingOptions
 from bert_keras.text import BertTokenizer
 from bert_keras.training import metrics
 from bert_keras.training.progress import Progress
-from bert_keras.training.tasks.base import TaskData, find_data_file, length_bucketed_batches
+from bert_keras.training.tasks.base import (DEFAULT_BUCKET_POOL, TaskData, find_data_file,
+                                            length_bucketed_batches)
 from bert_keras.training.tasks.qa_decoding import Answer, QAFeatures, decode, make_features
 
 # Which articles `--dev-fraction` holds out does not depend on the training seed.
@@ -141,16 +142,18 @@ class QARecipe:
                              max_query_length=self.max_query_length)
 
     def dataset(self, records: Sequence[QAExample], tokenizer: BertTokenizer, seq_length: int,
-                batch_size: int, shuffle: bool, seed: int,
-                drop_remainder: bool = False) -> tf.data.Dataset:
+                batch_size: int, shuffle: bool, seed: int, drop_remainder: bool = False,
+                bucket_pool: int = DEFAULT_BUCKET_POOL) -> tf.data.Dataset:
         """Batches of `(encoder inputs, {"start_logits": start, "end_logits": end})`, one row
-        per window. Training batches group windows of similar length and are cut to the
-        longest (`length_bucketed_batches`); most SQuAD windows are far shorter than 384."""
+        per window. Training batches group windows of similar length from pools of
+        `bucket_pool` batches and are cut to the longest (`length_bucketed_batches`); most
+        SQuAD windows are far shorter than 384."""
         features = self.features(records, tokenizer, seq_length)
         dataset = tf.data.Dataset.from_tensor_slices((features.inputs(), {
             "start_logits": features.start_positions, "end_logits": features.end_positions}))
         if shuffle:
-            dataset = length_bucketed_batches(dataset, batch_size, seed, drop_remainder)
+            dataset = length_bucketed_batches(dataset, batch_size, seed, drop_remainder,
+                                              bucket_pool)
         else:
             dataset = dataset.batch(batch_size, drop_remainder=drop_remainder)
         return dataset.prefetch(tf.data.AUTOTUNE)

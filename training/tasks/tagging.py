@@ -173,8 +173,11 @@ class TaggingRecipe:
 
     def dataset(self, records: Sequence[TaggingExample], tokenizer: BertTokenizer,
                 seq_length: int, batch_size: int, shuffle: bool, seed: int,
-                drop_remainder: bool = False) -> tf.data.Dataset:
-        """Batches of `(encoder inputs, labels, sample weights)`, padded to the longest row."""
+                drop_remainder: bool = False, bucket_pool: int = 1) -> tf.data.Dataset:
+        """Batches of `(encoder inputs, labels, sample weights)`, padded to the longest row.
+
+        Rows are not bucketed by length: `bucket_pool` is accepted for the recipe protocol
+        and ignored (every pool acts as 1, shuffled rows)."""
         batches = self._batches(records, tokenizer, seq_length, batch_size, shuffle, seed,
                                 drop_remainder)
         return batches.map(lambda inputs, labels, weights, _: (inputs, labels, weights)

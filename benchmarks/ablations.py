@@ -11,7 +11,7 @@ line as usual; flags (`--bucket-pool`, `--weight-decay`, `--warmup-ratio`) cover
 - `head_init_truncated`: the task head's kernel from a normal truncated at 2 stddev, as
   Google's BERT draws it, instead of Hugging Face's plain normal.
 
-    python benchmarks/ablations.py keras_adam_epsilon finetune --task sst2 ...
+    python benchmarks/ablations.py keras_adam_epsilon,head_init_truncated finetune ...
 """
 
 from __future__ import annotations
@@ -41,9 +41,12 @@ ABLATIONS: dict[str, Callable[[], None]] = {
 
 
 def main(argv: list[str]) -> int:
-    if not argv or argv[0] not in ABLATIONS:
-        sys.exit(f"usage: ablations.py {{{','.join(ABLATIONS)}}} BERT-KERAS-ARGS...")
-    ABLATIONS[argv[0]]()
+    names = argv[0].split(",") if argv else []
+    if not names or not set(names) <= set(ABLATIONS):
+        sys.exit(f"usage: ablations.py NAME[,NAME...] BERT-KERAS-ARGS... (names: "
+                 f"{', '.join(ABLATIONS)})")
+    for name in names:
+        ABLATIONS[name]()
     from bert_keras.cli import main as bert_keras_main
 
     return bert_keras_main(argv[1:])

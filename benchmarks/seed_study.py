@@ -14,11 +14,12 @@ task's dev set:
 
 A run's score is its dev score after the last epoch, for both systems (our run directory
 keeps the best epoch's model, which would pick on the scored set itself); every epoch's
-score is in the JSON. Prints, per system, the dev score of every seed, the mean and standard deviation, and the
-paired difference ours - HF (same seed) with its 95% confidence interval (Student t), plus
-each system's mean training examples/s (first batch excluded) and ours' speed-up; writes it
-all as JSON. Each run is a fresh process (`common.run_child`). Defaults: SST-2, the first
-4,000 rows of `../shared/data/sst2/train.tsv`, 1 epoch; MRPC: all 3,668 rows, 3 epochs.
+score is in the JSON. Prints, per system, the dev score of every seed, the mean and
+standard deviation, and the paired difference ours - HF (same seed) with its 95% confidence
+interval (Student t), plus each system's mean training examples/s (first batch excluded)
+and ours' speed-up; writes it all as JSON. Each run is a fresh process
+(`common.run_child`). Defaults: SST-2, the first 4,000 rows of
+`../shared/data/sst2/train.tsv`, 1 epoch; MRPC: all 3,668 rows, 3 epochs.
 
     python benchmarks/seed_study.py --task sst2 --seeds 0 1 2 3 4
     python benchmarks/seed_study.py --task mrpc --seeds 0 1 2 3 4
@@ -100,7 +101,7 @@ def summary(values: list[float]) -> dict[str, float]:
 def run_ours(args, seed: int, workdir: str) -> dict:
     """`bert-keras finetune` with the study's settings and seed; its dev score and speed."""
     output_dir = os.path.join(workdir, f"ours_{seed}")
-    program = ([sys.executable, os.path.join(HERE, "ablations.py"), args.ours_ablation]
+    program = ([sys.executable, os.path.join(HERE, "ablations.py"), ",".join(args.ours_ablation)]
                if args.ours_ablation else [os.path.join(os.path.dirname(sys.executable),
                                                         "bert-keras")])
     command = [*program, "finetune",
@@ -203,6 +204,29 @@ def run_hf(args, seed: int, workdir: str) -> dict:
         return {**json.load(file), "seconds": child.seconds}
 
 
+SETTINGS = ("task", "train_rows", "epochs", "batch_size", "seq_length", "learning_rate",
+            "ours_flag", "ours_ablation")
+
+
+def earlier_runs(args) -> dict[str, list[dict]]:
+    """The runs of `args.extend`, refused (one line) unless made with the same settings,
+    systems and other seeds."""
+    with open(args.extend, encoding="utf-8") as file:
+        earlier = json.load(file)
+    for name in SETTINGS:
+        key = {"ours_flag": "ours_flags"}.get(name, name)
+        if (earlier.get(key) or None) != (getattr(args, name) or None):
+            sys.exit(f"{args.extend}: made with {key} {earlier.get(key)!r}, this run has "
+                     f"{getattr(args, name)!r}")
+    if sorted(earlier["runs"]) != sorted(args.systems):
+        sys.exit(f"{args.extend}: has systems {sorted(earlier['runs'])}, this run "
+                 f"{sorted(args.systems)}")
+    repeated = set(earlier["seeds"]) & set(args.seeds)
+    if repeated:
+        sys.exit(f"{args.extend}: already has seeds {sorted(repeated)}")
+    return {system: list(earlier["runs"][system]) for system in args.systems}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", choices=sorted(TASKS), default="sst2")
@@ -217,9 +241,13 @@ def main() -> None:
     parser.add_argument("--systems", nargs="+", choices=("ours", "hf"), default=["ours", "hf"])
     parser.add_argument("--ours-flag", action="append", default=[],
                         help="extra flags for bert-keras finetune (ablations), repeatable")
-    parser.add_argument("--ours-ablation", choices=sorted(ABLATIONS),
-                        help="change one recipe detail of ours (see ablations.py)")
+    parser.add_argument("--ours-ablation", choices=sorted(ABLATIONS), action="append",
+                        default=[], help="put back one old detail of our recipe (see "
+                                         "ablations.py), repeatable")
     parser.add_argument("--output", help="default: benchmarks/results/seed_study_<task>.json")
+    parser.add_argument("--extend", metavar="JSON",
+                        help="a study this script wrote with the same settings: keep its runs, "
+                             "add --seeds, report on all")
     parser.add_argument("--verbose", action="store_true", help="stream the runs' output")
     parser.add_argument("--child", action="store_true", help=argparse.SUPPRESS)
     parser.add_argument("--seed", type=int, help=argparse.SUPPRESS)
@@ -239,7 +267,8 @@ def main() -> None:
             sys.exit(f"{path}: no such file (the study reads ../shared/data; pass "
                      "--train-file/--dev-file)")
 
-    runs: dict[str, list[dict]] = {system: [] for system in args.systems}
+    runs = earlier_runs(args) if args.extend else {system: [] for system in args.systems}
+    seeds = [run["seed"] for run in runs[args.systems[0]]] + args.seeds
     with tempfile.TemporaryDirectory() as workdir:
         for seed in args.seeds:
             for system in args.systems:
@@ -260,7 +289,7 @@ def main() -> None:
         report["ours_speedup"] = (report["ours"]["examples_per_second"]
                                   / report["hf"]["examples_per_second"])
     print(f"\n{args.task}: {args.train_rows or 'all'} rows, {args.epochs} epoch(s), batch "
-          f"{args.batch_size}, lr {args.learning_rate}, seeds {args.seeds}, "
+          f"{args.batch_size}, lr {args.learning_rate}, seeds {seeds}, "
           f"{os.cpu_count()} CPU(s); dev {metric}\n")
     print_table(("system", f"dev {metric} per seed", "mean ± std", "examples/s"),
                 [(system, " ".join(f"{value:.4f}" for value in report[system]["scores"]),
@@ -276,7 +305,7 @@ def main() -> None:
     with open(output, "w", encoding="utf-8") as file:
         json.dump({"task": args.task, "train_rows": args.train_rows, "epochs": args.epochs,
                    "batch_size": args.batch_size, "seq_length": args.seq_length,
-                   "learning_rate": args.learning_rate, "seeds": args.seeds,
+                   "learning_rate": args.learning_rate, "seeds": seeds,
                    "ours_flags": args.ours_flag, "ours_ablation": args.ours_ablation,
                    "cpus": os.cpu_count(), "runs": runs,
                    "report": report}, file, indent=2)

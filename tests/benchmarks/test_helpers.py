@@ -3,6 +3,7 @@ scripts themselves run by hand; see README "Benchmarks")."""
 
 import json
 import os
+import re
 import sys
 
 import pytest
@@ -138,3 +139,25 @@ def test_the_ablations_put_back_the_old_details(monkeypatch):
     assert isinstance(heads._kernel_initializer(0.02), keras.initializers.RandomNormal)
     ablations.head_init_truncated()
     assert isinstance(heads._kernel_initializer(0.02), keras.initializers.TruncatedNormal)
+
+
+def test_the_seed_study_extends_only_a_study_of_the_same_settings(tmp_path):
+    import argparse
+
+    import seed_study
+
+    args = argparse.Namespace(task="sst2", train_rows=4000, epochs=1, batch_size=32,
+                              seq_length=128, learning_rate=5e-5, ours_flag=[],
+                              ours_ablation=[], systems=["ours", "hf"], seeds=[5, 6])
+    runs = {"ours": [{"seed": 0, "score": 0.8}], "hf": [{"seed": 0, "score": 0.81}]}
+    earlier = {**{k: v for k, v in vars(args).items() if k not in ("ours_flag", "seeds")},
+               "ours_flags": [], "ours_ablation": None, "seeds": [0], "runs": runs}
+    path = tmp_path / "study.json"
+    path.write_text(json.dumps(earlier))
+    args.extend = str(path)
+    assert seed_study.earlier_runs(args) == runs
+    for change, message in [({"epochs": 3}, "made with epochs 1, this run has 3"),
+                            ({"seeds": [0, 7]}, "already has seeds [0]"),
+                            ({"systems": ["ours"]}, "has systems ['hf', 'ours']")]:
+        with pytest.raises(SystemExit, match=re.escape(message)):
+            seed_study.earlier_runs(argparse.Namespace(**{**vars(args), **change}))

@@ -12,7 +12,8 @@ writes `benchmarks/results/step_parity.json`. `--ours-ablation NAME` puts back a
 (`ablations.py`), for example Keras' own Adam step.
 
     python benchmarks/step_parity.py
-    python benchmarks/step_parity.py --ours-ablation keras_adam_epsilon --output /tmp/keras.json
+    python benchmarks/step_parity.py --steps 40 --ours-ablation keras_adam_epsilon \
+        --output benchmarks/results/step_parity_keras_adam_step.json
 """
 
 from __future__ import annotations

@@ -75,6 +75,20 @@ class WarmupDecay(keras.optimizers.schedules.LearningRateSchedule):
                 "end_learning_rate": self.end_learning_rate}
 
 
+def _adam_direction(optimizer: keras.optimizers.Optimizer, gradient, variable):
+    """Updates `variable`'s Adam moments with `gradient` and returns torch's Adam direction,
+    `m_hat / (sqrt(v_hat) + epsilon)`: the step of `AdamW` and the update `Lamb` scales."""
+    gradient = ops.cast(gradient, variable.dtype)
+    local_step = ops.cast(optimizer.iterations + 1, variable.dtype)
+    m = optimizer._momentums[optimizer._get_variable_index(variable)]
+    v = optimizer._velocities[optimizer._get_variable_index(variable)]
+    optimizer.assign_add(m, (gradient - m) * (1 - optimizer.beta_1))
+    optimizer.assign_add(v, (ops.square(gradient) - v) * (1 - optimizer.beta_2))
+    m_hat = m / (1.0 - ops.power(ops.cast(optimizer.beta_1, variable.dtype), local_step))
+    v_hat = v / (1.0 - ops.power(ops.cast(optimizer.beta_2, variable.dtype), local_step))
+    return m_hat / (ops.sqrt(v_hat) + optimizer.epsilon)
+
+
 @keras.saving.register_keras_serializable(package="bert_keras")
 class AdamW(keras.optimizers.AdamW):
     """Keras AdamW (decoupled weight decay) that skips variables whose name matches one of
@@ -103,15 +117,7 @@ class AdamW(keras.optimizers.AdamW):
 
     def update_step(self, gradient, variable, learning_rate):
         lr = ops.cast(learning_rate, variable.dtype)
-        gradient = ops.cast(gradient, variable.dtype)
-        local_step = ops.cast(self.iterations + 1, variable.dtype)
-        m = self._momentums[self._get_variable_index(variable)]
-        v = self._velocities[self._get_variable_index(variable)]
-        self.assign_add(m, (gradient - m) * (1 - self.beta_1))
-        self.assign_add(v, (ops.square(gradient) - v) * (1 - self.beta_2))
-        m_hat = m / (1.0 - ops.power(ops.cast(self.beta_1, variable.dtype), local_step))
-        v_hat = v / (1.0 - ops.power(ops.cast(self.beta_2, variable.dtype), local_step))
-        self.assign_sub(variable, lr * m_hat / (ops.sqrt(v_hat) + self.epsilon))
+        self.assign_sub(variable, lr * _adam_direction(self, gradient, variable))
 
     def get_config(self) -> dict:
         return {**super().get_config(), "exclude_from_weight_decay": self.exclude_patterns}
@@ -148,15 +154,7 @@ class Lamb(keras.optimizers.Lamb):
 
     def update_step(self, gradient, variable, learning_rate):
         lr = ops.cast(learning_rate, variable.dtype)
-        gradient = ops.cast(gradient, variable.dtype)
-        local_step = ops.cast(self.iterations + 1, variable.dtype)
-        m = self._momentums[self._get_variable_index(variable)]
-        v = self._velocities[self._get_variable_index(variable)]
-        self.assign(m, m + (gradient - m) * (1 - self.beta_1))
-        self.assign(v, v + (ops.square(gradient) - v) * (1 - self.beta_2))
-        m_hat = m / (1.0 - ops.power(ops.cast(self.beta_1, variable.dtype), local_step))
-        v_hat = v / (1.0 - ops.power(ops.cast(self.beta_2, variable.dtype), local_step))
-        update = m_hat / (ops.sqrt(v_hat) + self.epsilon)
+        update = _adam_direction(self, gradient, variable)
         if self.weight_decay and self._use_weight_decay(variable):
             update = update + ops.cast(self.weight_decay, variable.dtype) * variable
         ratio = 1.0

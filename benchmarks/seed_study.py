@@ -124,11 +124,26 @@ def run_ours(args, seed: int, workdir: str) -> dict:
             "seconds": child.seconds}
 
 
+def hf_optimizer(model, learning_rate: float, total_steps: int):
+    """The HF loop's torch AdamW (decay off LayerNorm and biases) and its linear warm-up/decay
+    schedule over `total_steps`."""
+    import torch
+    from transformers import get_linear_schedule_with_warmup
+
+    named = list(model.named_parameters())
+    optimizer = torch.optim.AdamW(
+        [{"params": [p for n, p in named if not ("bias" in n or "LayerNorm" in n)],
+          "weight_decay": WEIGHT_DECAY},
+         {"params": [p for n, p in named if "bias" in n or "LayerNorm" in n],
+          "weight_decay": 0.0}], lr=learning_rate, eps=EPSILON)
+    warmup = int(WARMUP_RATIO * total_steps)
+    return optimizer, get_linear_schedule_with_warmup(optimizer, warmup, total_steps)
+
+
 def hf_child(args) -> dict:
     """The Hugging Face torch loop (in its own process): trains, scores the dev set."""
     import torch
-    from transformers import (BertForSequenceClassification, BertTokenizerFast,
-                              get_linear_schedule_with_warmup)
+    from transformers import BertForSequenceClassification, BertTokenizerFast
 
     torch.manual_seed(args.seed)
     torch.set_num_threads(os.cpu_count() or 1)
@@ -139,12 +154,7 @@ def hf_child(args) -> dict:
     texts, labels = texts[:args.train_rows or None], labels[:args.train_rows or None]
     steps_per_epoch = math.ceil(len(texts) / args.batch_size)  # the last one partial, as ours
     total = steps_per_epoch * args.epochs
-    decay = [p for n, p in model.named_parameters() if not ("bias" in n or "LayerNorm" in n)]
-    no_decay = [p for n, p in model.named_parameters() if "bias" in n or "LayerNorm" in n]
-    optimizer = torch.optim.AdamW([{"params": decay, "weight_decay": WEIGHT_DECAY},
-                                   {"params": no_decay, "weight_decay": 0.0}],
-                                  lr=args.learning_rate, eps=EPSILON)
-    schedule = get_linear_schedule_with_warmup(optimizer, int(WARMUP_RATIO * total), total)
+    optimizer, schedule = hf_optimizer(model, args.learning_rate, total)
     generator = torch.Generator().manual_seed(args.seed)
 
     def encode(rows: list[tuple[str, ...]]):

@@ -29,7 +29,7 @@ sys.path.insert(0, HERE)
 from ablations import ABLATIONS  # noqa: E402
 from common import ROOT, minilm_dir  # noqa: E402
 from seed_study import (CLIPNORM, EPSILON, SHARED_DATA, WARMUP_RATIO,  # noqa: E402
-                        WEIGHT_DECAY, read_task)
+                        WEIGHT_DECAY, hf_optimizer, read_task)
 
 BATCH, TOTAL_STEPS, LEARNING_RATE = 32, 125, 5e-5
 
@@ -48,8 +48,7 @@ def main() -> None:
     import numpy as np
     import tensorflow as tf
     import torch
-    from transformers import (BertForSequenceClassification, BertTokenizerFast,
-                              get_linear_schedule_with_warmup)
+    from transformers import BertForSequenceClassification, BertTokenizerFast
 
     from bert_keras.models import bert_classifier
     from bert_keras.optimizers import make_optimizer
@@ -70,13 +69,7 @@ def main() -> None:
                                    num_train_steps=TOTAL_STEPS, warmup_steps=warmup,
                                    weight_decay=WEIGHT_DECAY, global_clipnorm=CLIPNORM,
                                    epsilon=EPSILON)
-    named = list(theirs.named_parameters())
-    their_optimizer = torch.optim.AdamW(
-        [{"params": [p for n, p in named if not ("bias" in n or "LayerNorm" in n)],
-          "weight_decay": WEIGHT_DECAY},
-         {"params": [p for n, p in named if "bias" in n or "LayerNorm" in n],
-          "weight_decay": 0.0}], lr=LEARNING_RATE, eps=EPSILON)
-    schedule = get_linear_schedule_with_warmup(their_optimizer, warmup, TOTAL_STEPS)
+    their_optimizer, schedule = hf_optimizer(theirs, LEARNING_RATE, TOTAL_STEPS)
     loss_function = keras.losses.SparseCategoricalCrossentropy(from_logits=True)
 
     def encode(rows):

@@ -80,8 +80,8 @@ def _adam_direction(optimizer: keras.optimizers.Optimizer, gradient, variable):
     `m_hat / (sqrt(v_hat) + epsilon)`: the step of `AdamW` and the update `Lamb` scales."""
     gradient = ops.cast(gradient, variable.dtype)
     local_step = ops.cast(optimizer.iterations + 1, variable.dtype)
-    m = optimizer._momentums[optimizer._get_variable_index(variable)]
-    v = optimizer._velocities[optimizer._get_variable_index(variable)]
+    index = optimizer._get_variable_index(variable)
+    m, v = optimizer._momentums[index], optimizer._velocities[index]
     optimizer.assign_add(m, (gradient - m) * (1 - optimizer.beta_1))
     optimizer.assign_add(v, (ops.square(gradient) - v) * (1 - optimizer.beta_2))
     m_hat = m / (1.0 - ops.power(ops.cast(optimizer.beta_1, variable.dtype), local_step))

@@ -240,6 +240,13 @@ def earlier_runs(args) -> dict[str, list[dict]]:
     return {system: list(earlier["runs"][system]) for system in args.systems}
 
 
+def output_path(args) -> str:
+    """Where the study is written: `--output`, else the `--extend` file it adds to, else
+    benchmarks/results/seed_study_<task>.json."""
+    return args.output or args.extend or os.path.join(ROOT, "benchmarks", "results",
+                                                      f"seed_study_{args.task}.json")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--task", choices=sorted(TASKS), default="sst2")
@@ -257,7 +264,8 @@ def main() -> None:
     parser.add_argument("--ours-ablation", choices=sorted(ABLATIONS), action="append",
                         default=[], help="put back one old detail of our recipe (see "
                                          "ablations.py), repeatable")
-    parser.add_argument("--output", help="default: benchmarks/results/seed_study_<task>.json")
+    parser.add_argument("--output", help="default: the --extend file, else "
+                                         "benchmarks/results/seed_study_<task>.json")
     parser.add_argument("--extend", metavar="JSON",
                         help="a study this script wrote with the same settings: keep its runs, "
                              "add --seeds, report on all")
@@ -312,8 +320,7 @@ def main() -> None:
         paired = report["ours_minus_hf"]
         print(f"\nours - HF, paired by seed: {paired['mean']:+.4f} ± {paired['ci95']:.4f} "
               f"(95% CI); ours is {report['ours_speedup']:.2f}x faster")
-    output = args.output or os.path.join(ROOT, "benchmarks", "results",
-                                         f"seed_study_{args.task}.json")
+    output = output_path(args)
     os.makedirs(os.path.dirname(output), exist_ok=True)
     with open(output, "w", encoding="utf-8") as file:
         json.dump({"task": args.task, "train_rows": args.train_rows, "epochs": args.epochs,

@@ -161,3 +161,18 @@ def test_the_seed_study_extends_only_a_study_of_the_same_settings(tmp_path):
                             ({"systems": ["ours"]}, "has systems ['hf', 'ours']")]:
         with pytest.raises(SystemExit, match=re.escape(message)):
             seed_study.earlier_runs(argparse.Namespace(**{**vars(args), **change}))
+
+
+def test_the_seed_study_writes_an_extended_study_back_to_its_file():
+    """`--extend F` without `--output` wrote to seed_study_<task>.json, overwriting that
+    study with F's runs and the new seeds, and left F without them."""
+    import argparse
+
+    import seed_study
+
+    args = argparse.Namespace(task="mrpc", output=None, extend="runs/pool.json")
+    assert seed_study.output_path(args) == "runs/pool.json"
+    assert seed_study.output_path(argparse.Namespace(**{**vars(args), "output": "o.json"})
+                                  ) == "o.json"
+    assert seed_study.output_path(argparse.Namespace(**{**vars(args), "extend": None})
+                                  ).endswith(os.path.join("results", "seed_study_mrpc.json"))

@@ -24,8 +24,9 @@ and ours' speed-up; writes it all as JSON. Each run is a fresh process
     python benchmarks/seed_study.py --task sst2 --seeds 0 1 2 3 4
     python benchmarks/seed_study.py --task mrpc --seeds 0 1 2 3 4
 
-`--seeds 5 --extend benchmarks/results/seed_study_mrpc.json` adds seed 5 to that study (one
-seed per call keeps each finished run).
+`--seeds 5 --ours-flag "--bucket-pool 4" --extend benchmarks/results/seed_study_mrpc.json`
+adds seed 5 to that study and writes it back (one seed per call keeps each finished run); the
+flags must be those the study was made with (the committed studies name their bucket pool).
 """
 
 from __future__ import annotations
